@@ -41,11 +41,15 @@ class Router {
     enum class Kind { kExact, kPrefix, kParams } kind = Kind::kExact;
     std::string literal;  // kExact: the path; kPrefix: the prefix without "/*"
     std::vector<Segment> segments;  // kParams
+    bool prefix_tail = false;       // kParams: pattern ends in "/*"
+    size_t param_count = 0;         // kParams
     std::vector<std::string> methods;
-    std::string host;  // "" = any; "*.example.com" = wildcard suffix
+    std::string host;  // "" = any; "*.example.com" = wildcard suffix; lower-case
   };
+  // `params` may be null (check only); when given it is filled on a match.
   bool pathMatches(const CompiledRoute& route, std::string_view path,
                    std::vector<std::pair<std::string, std::string>>* params) const;
+  // `host` is the request's Host with the port and IPv6 brackets removed.
   static bool hostMatches(const CompiledRoute& route, std::string_view host);
   static bool methodMatches(const CompiledRoute& route, std::string_view method);
 

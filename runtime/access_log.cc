@@ -1,0 +1,138 @@
+#include "runtime/access_log.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <ctime>
+
+namespace isogate {
+
+namespace {
+constexpr size_t kFlushBytes = 64 * 1024;
+constexpr uint64_t kFlushIntervalMs = 100;
+}  // namespace
+
+void LogOutput::write(const std::string& data) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd_, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;  // stdout closed: logs are lost, requests are not
+    }
+    off += static_cast<size_t>(n);
+  }
+}
+
+AccessLog::AccessLog(uv_loop_t* loop, Format format, LogOutput& output)
+    : format_(format), output_(output) {
+  flush_timer_ = std::make_unique<Timer>(loop, [this] { flush(); });
+  flush_timer_->start(kFlushIntervalMs, kFlushIntervalMs);
+  flush_timer_->unref();
+}
+
+AccessLog::~AccessLog() { flush(); }
+
+void AccessLog::write(const AccessLogEntry& entry, double latency_ms) {
+  if (format_ == Format::kJson) {
+    appendJson(entry, latency_ms);
+  } else {
+    appendPretty(entry, latency_ms);
+  }
+  if (buffer_.size() >= kFlushBytes || format_ == Format::kPretty) flush();
+}
+
+void AccessLog::flush() {
+  if (buffer_.empty()) return;
+  output_.write(buffer_);
+  buffer_.clear();
+}
+
+void appendJsonString(std::string& out, std::string_view s) {
+  static const char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out.append("\\\""); break;
+      case '\\': out.append("\\\\"); break;
+      case '\n': out.append("\\n"); break;
+      case '\r': out.append("\\r"); break;
+      case '\t': out.append("\\t"); break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          out.append("\\u00");
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 15]);
+        } else if (c >= 0x80) {
+          // Header bytes are not guaranteed UTF-8; keep the log valid JSON.
+          out.append("\\u00");
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 15]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+std::string formatTimestamp(int64_t unix_ms) {
+  time_t secs = static_cast<time_t>(unix_ms / 1000);
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+           static_cast<int>(unix_ms % 1000));
+  return buf;
+}
+
+void AccessLog::appendJson(const AccessLogEntry& e, double latency_ms) {
+  std::string& out = buffer_;
+  char num[64];
+  out.append("{\"timestamp\":\"").append(formatTimestamp(e.start_unix_ms)).append("\"");
+  out.append(",\"request_id\":");
+  appendJsonString(out, e.request_id);
+  out.append(",\"method\":");
+  appendJsonString(out, e.method);
+  out.append(",\"path\":");
+  appendJsonString(out, e.path);
+  out.append(",\"route\":");
+  if (e.route.empty()) {
+    out.append("null");
+  } else {
+    appendJsonString(out, e.route);
+  }
+  snprintf(num, sizeof num, ",\"status\":%d,\"latency_ms\":%.3f", e.status, latency_ms);
+  out.append(num);
+  if (e.upstream_ms >= 0) {
+    snprintf(num, sizeof num, ",\"upstream_ms\":%.3f", e.upstream_ms);
+    out.append(num);
+  } else {
+    out.append(",\"upstream_ms\":null");
+  }
+  snprintf(num, sizeof num, ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64, e.bytes_in,
+           e.bytes_out);
+  out.append(num);
+  out.append(",\"user_agent\":");
+  appendJsonString(out, e.user_agent);
+  out.append(",\"remote_addr\":");
+  appendJsonString(out, e.remote_addr);
+  if (!e.extra_json.empty()) out.append(",").append(e.extra_json);
+  out.append("}\n");
+}
+
+void AccessLog::appendPretty(const AccessLogEntry& e, double latency_ms) {
+  char line[128];
+  snprintf(line, sizeof line, " %d %.1fms", e.status, latency_ms);
+  std::string& out = buffer_;
+  out.append(formatTimestamp(e.start_unix_ms).substr(11, 12));
+  out.append(" ").append(e.method).append(" ").append(e.path).append(line);
+  if (!e.route.empty()) out.append(" [").append(e.route).append("]");
+  out.append("\n");
+}
+
+}  // namespace isogate

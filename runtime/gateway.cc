@@ -1,0 +1,242 @@
+#include "runtime/gateway.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "runtime/config.h"
+#include "runtime/deployment.h"
+#include "runtime/timer.h"
+#include "runtime/worker.h"
+
+namespace isogate {
+
+namespace {
+
+constexpr uint16_t kDevPort = 8787;
+constexpr uint64_t kDevReloadDebounceMs = 100;
+
+// Creates a listening socket with SO_REUSEPORT so that every worker can have
+// its own and the kernel spreads connections across them.
+int bindListener(const ListenAddress& address, uint16_t port, std::string* error) {
+  sockaddr_storage addr{};
+  socklen_t len;
+  int family;
+  if (uv_ip4_addr(address.host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr)) == 0) {
+    family = AF_INET;
+    len = sizeof(sockaddr_in);
+  } else if (uv_ip6_addr(address.host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr)) == 0) {
+    family = AF_INET6;
+    len = sizeof(sockaddr_in6);
+  } else {
+    *error = "invalid address " + address.host;
+    return -1;
+  }
+  int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) {
+    *error = strerror(errno);
+    return -1;
+  }
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(fd, 1024) != 0) {
+    *error = strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+uint16_t boundPort(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  if (addr.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+  return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+}
+
+std::string urlHost(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+class Process {
+ public:
+  explicit Process(const GatewayOptions& options) : options_(options) {}
+  int run();
+
+ private:
+  std::shared_ptr<const Deployment> load();
+  bool bindAll(const std::vector<ListenAddress>& addresses, size_t workers,
+               std::vector<std::vector<int>>* fds_per_worker);
+  void reload(const char* why);
+  void shutdown();
+  void watchConfig();
+
+  static void onSignal(uv_signal_t* handle, int signum);
+  static void onConfigChanged(uv_fs_event_t* handle, const char* filename, int events, int status);
+
+  GatewayOptions options_;
+  uv_loop_t loop_;
+  uv_signal_t sigterm_, sigint_, sighup_;
+  uv_fs_event_t config_watch_;
+  bool watching_ = false;
+  std::unique_ptr<Timer> reload_debounce_;
+  std::unique_ptr<LogOutput> log_output_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  uint32_t grace_ms_ = 10000;
+  bool stopping_ = false;
+};
+
+std::shared_ptr<const Deployment> Process::load() {
+  return std::make_shared<const Deployment>(loadConfig(options_.config_file));
+}
+
+bool Process::bindAll(const std::vector<ListenAddress>& addresses, size_t workers,
+                      std::vector<std::vector<int>>* fds_per_worker) {
+  fds_per_worker->assign(workers, {});
+  for (const ListenAddress& address : addresses) {
+    uint16_t port = address.port;
+    for (size_t w = 0; w < workers; ++w) {
+      std::string error;
+      int fd = bindListener(address, port, &error);
+      if (fd < 0) {
+        fprintf(stderr, "isogate: cannot listen on %s: %s\n", address.display().c_str(), error.c_str());
+        return false;
+      }
+      if (port == 0) port = boundPort(fd);  // the other workers share the picked port
+      (*fds_per_worker)[w].push_back(fd);
+    }
+    fprintf(stderr, "isogate: listening on http://%s:%u\n", urlHost(address.host).c_str(), port);
+  }
+  return true;
+}
+
+int Process::run() {
+  std::shared_ptr<const Deployment> deployment;
+  try {
+    deployment = load();
+  } catch (const ConfigError& e) {
+    fprintf(stderr, "%s\n", e.what());
+    return 1;
+  }
+  const Config& config = deployment->config();
+  grace_ms_ = config.shutdown_grace_ms;
+
+  std::vector<ListenAddress> addresses = config.listen;
+  size_t workers = config.workers;
+  if (options_.dev) {
+    addresses = {ListenAddress{"127.0.0.1", options_.port.value_or(kDevPort)}};
+    workers = 1;
+  }
+  if (workers == 0) workers = uv_available_parallelism();
+
+  signal(SIGPIPE, SIG_IGN);
+  uv_loop_init(&loop_);
+  std::vector<std::vector<int>> fds;
+  if (!bindAll(addresses, workers, &fds)) return 1;
+
+  log_output_ = std::make_unique<LogOutput>(STDOUT_FILENO);
+  for (size_t w = 0; w < workers; ++w) {
+    Worker::Options wo;
+    wo.index = static_cast<int>(w);
+    wo.listen_fds = fds[w];
+    wo.log_format = options_.dev ? AccessLog::Format::kPretty : AccessLog::Format::kJson;
+    workers_.push_back(std::make_unique<Worker>(std::move(wo), deployment, *log_output_));
+  }
+  for (auto& w : workers_) w->start();
+
+  for (auto [handle, signum] : {std::pair{&sigterm_, SIGTERM}, {&sigint_, SIGINT}, {&sighup_, SIGHUP}}) {
+    uv_signal_init(&loop_, handle);
+    handle->data = this;
+    uv_signal_start(handle, onSignal, signum);
+  }
+  if (options_.dev) watchConfig();
+
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  for (auto& w : workers_) w->join();
+  workers_.clear();
+  uv_loop_close(&loop_);
+  return 0;
+}
+
+void Process::onSignal(uv_signal_t* handle, int signum) {
+  auto* self = static_cast<Process*>(handle->data);
+  if (signum == SIGHUP) {
+    self->reload("SIGHUP");
+  } else {
+    self->shutdown();
+  }
+}
+
+void Process::reload(const char* why) {
+  if (stopping_) return;
+  std::shared_ptr<const Deployment> deployment;
+  try {
+    deployment = load();
+  } catch (const ConfigError& e) {
+    fprintf(stderr, "isogate: reload (%s) failed, still serving the previous config: %s\n", why, e.what());
+    return;
+  }
+  for (auto& w : workers_) w->setDeployment(deployment);
+  fprintf(stderr, "isogate: reloaded %s (%s)\n", options_.config_file.c_str(), why);
+}
+
+void Process::shutdown() {
+  if (stopping_) return;
+  stopping_ = true;
+  fprintf(stderr, "isogate: draining (grace %u ms)\n", grace_ms_);
+  for (auto& w : workers_) w->drain(grace_ms_);
+  // The main loop ends once its own handles are closed; run() then joins the
+  // workers, each of which finishes within the grace period.
+  uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&sighup_), nullptr);
+  if (watching_) uv_close(reinterpret_cast<uv_handle_t*>(&config_watch_), nullptr);
+  reload_debounce_.reset();
+}
+
+void Process::watchConfig() {
+  // Editors replace files by rename, so watch the directory and filter.
+  uv_fs_event_init(&loop_, &config_watch_);
+  config_watch_.data = this;
+  std::string dir = options_.config_file;
+  size_t slash = dir.rfind('/');
+  dir = slash == std::string::npos ? "." : dir.substr(0, slash + 1);
+  if (uv_fs_event_start(&config_watch_, onConfigChanged, dir.c_str(), 0) == 0) {
+    watching_ = true;
+  } else {
+    uv_close(reinterpret_cast<uv_handle_t*>(&config_watch_), nullptr);
+  }
+  reload_debounce_ = std::make_unique<Timer>(&loop_, [this] { reload("file changed"); });
+}
+
+void Process::onConfigChanged(uv_fs_event_t* handle, const char* filename, int, int status) {
+  auto* self = static_cast<Process*>(handle->data);
+  if (status != 0 || !filename || self->stopping_) return;
+  std::string file = self->options_.config_file;
+  size_t slash = file.rfind('/');
+  if (slash != std::string::npos) file = file.substr(slash + 1);
+  if (file != filename) return;
+  self->reload_debounce_->start(kDevReloadDebounceMs);
+}
+
+}  // namespace
+
+int runGateway(const GatewayOptions& options) {
+  Process process(options);
+  return process.run();
+}
+
+}  // namespace isogate

@@ -1,0 +1,21 @@
+#pragma once
+// The process: loads the config into a Deployment, binds the listening
+// sockets, runs the worker threads, and handles signals (SIGTERM/SIGINT
+// drain, SIGHUP reload) and, in dev mode, config file changes. Runs on the
+// main thread; returns the process exit code.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace isogate {
+
+struct GatewayOptions {
+  std::string config_file = "isogate.json";
+  bool dev = false;                      // one worker, pretty logs, reload on change, 127.0.0.1
+  std::optional<uint16_t> port;          // dev: overrides the default 8787
+};
+
+int runGateway(const GatewayOptions& options);
+
+}  // namespace isogate

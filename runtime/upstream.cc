@@ -1,0 +1,674 @@
+#include "runtime/upstream.h"
+
+#include <llhttp.h>
+#include <netinet/in.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "runtime/head_scanner.h"
+
+namespace isogate {
+
+namespace {
+// Request bytes buffered towards an origin before the client is paused.
+constexpr size_t kBodyHighWater = 256 * 1024;
+constexpr size_t kBodyLowWater = 64 * 1024;
+constexpr size_t kReadBufferSize = 64 * 1024;
+
+uint64_t nowNs() { return uv_hrtime(); }
+}  // namespace
+
+const char* upstreamErrorName(UpstreamError error) {
+  switch (error) {
+    case UpstreamError::kConnectFailed: return "connect_failed";
+    case UpstreamError::kConnectTimeout: return "connect_timeout";
+    case UpstreamError::kReset: return "reset";
+    case UpstreamError::kResponseTimeout: return "response_timeout";
+    case UpstreamError::kBadResponse: return "bad_response";
+  }
+  return "unknown";
+}
+
+// One TCP connection to an origin, carrying one exchange at a time.
+class UpstreamConnection {
+ public:
+  UpstreamConnection(OriginPool& pool);
+  void connect();
+  void attach(UpstreamRequest* request);
+  void detach();  // the request went away mid-exchange: the connection cannot be reused
+  void write(const char* data, size_t len);
+  void flushPending();
+  size_t queuedBytes() const { return write_queued_; }
+  void pauseReading();
+  void resumeReading();
+  void close();
+  bool reused() const { return reused_; }
+
+ private:
+  enum class State { kResolving, kConnecting, kIdle, kActive, kClosed };
+  struct WriteRequest {
+    uv_write_t req;
+    std::string data;
+  };
+
+  static void onResolved(uv_getaddrinfo_t* req, int status, addrinfo* res);
+  static void onConnect(uv_connect_t* req, int status);
+  static void onAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
+  static void onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void onWrite(uv_write_t* req, int status);
+  static void onClose(uv_handle_t* handle);
+  static int onStatus(llhttp_t* p, const char* at, size_t len);
+  static int onHeaderField(llhttp_t* p, const char* at, size_t len);
+  static int onHeaderValue(llhttp_t* p, const char* at, size_t len);
+  static int onHeadersComplete(llhttp_t* p);
+  static int onBody(llhttp_t* p, const char* at, size_t len);
+  static int onMessageComplete(llhttp_t* p);
+
+  void startConnect(const sockaddr* addr);
+  void startExchange();
+  void handleInput(const char* data, size_t len);
+  void handleEof();
+  void failExchange(UpstreamError error);
+  void completeExchange();
+  void armTimer(uint64_t ms);
+  void onTimer();
+
+  OriginPool& pool_;
+  State state_ = State::kResolving;
+  uv_tcp_t tcp_;
+  uv_getaddrinfo_t resolve_req_;
+  uv_connect_t connect_req_;
+  std::unique_ptr<Timer> timer_;
+  UpstreamRequest* request_ = nullptr;
+  bool reused_ = false;
+  bool reading_ = false;
+  bool read_paused_ = false;
+  bool response_started_ = false;  // any response byte received
+  bool head_done_ = false;
+  bool skip_message_ = false;      // a 1xx interim response being parsed
+  bool keep_alive_ = false;
+  bool exchange_complete_ = false;
+  size_t write_queued_ = 0;
+  llhttp_settings_t settings_;
+  llhttp_t parser_;
+  HeadScanner scanner_;
+  ResponseHead head_;
+  bool last_was_value_ = false;
+  bool scanner_done_ = false;
+  bool resolving_ = false;      // a getaddrinfo request is outstanding
+  bool handle_closed_ = false;  // onClose ran
+  std::unique_ptr<char[]> read_buffer_;
+};
+
+// ---------------- UpstreamRequest ----------------
+
+UpstreamRequest::UpstreamRequest(OriginPool& pool, UpstreamRequestHead head,
+                                 UpstreamResponseHandler& handler)
+    : pool_(pool), head_(std::move(head)), handler_(handler) {}
+
+UpstreamRequest::~UpstreamRequest() {
+  if (connection_) {
+    UpstreamConnection* c = connection_;
+    connection_ = nullptr;
+    c->detach();
+  }
+  if (queued_) pool_.cancel(this);
+}
+
+void UpstreamRequest::start() {
+  start_ns_ = nowNs();
+  pending_ = head_.head;
+  pool_.acquire(this);
+}
+
+void UpstreamRequest::attach(UpstreamConnection* connection) {
+  queued_ = false;
+  queue_timer_.reset();
+  connection_ = connection;
+  connection_->attach(this);
+}
+
+void UpstreamRequest::sendBody(const char* data, size_t len) {
+  if (done_ || len == 0) return;
+  std::string framed;
+  if (head_.body_framing == BodyFraming::kChunked) {
+    char size_line[24];
+    int n = snprintf(size_line, sizeof size_line, "%zx\r\n", len);
+    pending_.append(size_line, n);
+    pending_.append(data, len);
+    pending_.append("\r\n");
+  } else {
+    pending_.append(data, len);
+  }
+  if (connection_) connection_->flushPending();
+}
+
+void UpstreamRequest::finishBody() {
+  if (done_ || body_finished_) return;
+  body_finished_ = true;
+  if (head_.body_framing == BodyFraming::kChunked) pending_.append("0\r\n\r\n");
+  if (connection_) connection_->flushPending();
+}
+
+bool UpstreamRequest::bodyBackedUp() const {
+  size_t queued = pending_.size() + (connection_ ? connection_->queuedBytes() : 0);
+  return queued > kBodyHighWater;
+}
+
+void UpstreamRequest::pauseResponse() {
+  response_paused_ = true;
+  if (connection_) connection_->pauseReading();
+}
+
+void UpstreamRequest::resumeResponse() {
+  response_paused_ = false;
+  if (connection_) connection_->resumeReading();
+}
+
+void UpstreamRequest::fail(UpstreamError error) {
+  if (done_) return;
+  done_ = true;
+  if (upstream_ms_ < 0) upstream_ms_ = static_cast<double>(nowNs() - start_ns_) / 1e6;
+  handler_.onUpstreamError(error);  // may destroy this
+}
+
+void UpstreamRequest::onQueueTimeout() {
+  pool_.cancel(this);
+  fail(UpstreamError::kConnectTimeout);
+}
+
+// ---------------- OriginPool ----------------
+
+OriginPool::OriginPool(uv_loop_t* loop, const OriginConfig& origin, const Limits& limits)
+    : loop_(loop), origin_(origin), max_head_bytes_(limits.header_bytes) {}
+
+OriginPool::~OriginPool() {
+  destroying_ = true;
+  while (!idle_.empty()) {
+    UpstreamConnection* c = idle_.front();
+    idle_.pop_front();
+    c->close();
+  }
+  for (UpstreamRequest* r : queue_) r->queued_ = false;
+}
+
+void OriginPool::acquire(UpstreamRequest* request, bool fresh_connection) {
+  if (!fresh_connection && !idle_.empty()) {
+    // Most recently used first: it is the least likely to have been closed.
+    UpstreamConnection* c = idle_.back();
+    idle_.pop_back();
+    request->attach(c);
+    return;
+  }
+  if (open_connections_ < origin_.max_connections) {
+    ++open_connections_;
+    auto* c = new UpstreamConnection(*this);
+    request->attach(c);
+    c->connect();
+    return;
+  }
+  request->queued_ = true;
+  request->queue_timer_ = std::make_unique<Timer>(loop_, [request] { request->onQueueTimeout(); });
+  request->queue_timer_->start(origin_.connect_timeout_ms);
+  queue_.push_back(request);
+}
+
+void OriginPool::cancel(UpstreamRequest* request) {
+  for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+    if (*it == request) {
+      queue_.erase(it);
+      break;
+    }
+  }
+  request->queued_ = false;
+  request->queue_timer_.reset();
+}
+
+void OriginPool::release(UpstreamConnection* connection) {
+  if (!queue_.empty()) {
+    UpstreamRequest* next = queue_.front();
+    queue_.pop_front();
+    next->attach(connection);
+    return;
+  }
+  idle_.push_back(connection);
+}
+
+void OriginPool::onConnectionClosed(UpstreamConnection* connection, bool was_idle) {
+  --open_connections_;
+  if (was_idle) {
+    for (auto it = idle_.begin(); it != idle_.end(); ++it) {
+      if (*it == connection) {
+        idle_.erase(it);
+        break;
+      }
+    }
+  }
+  if (!destroying_) serveQueue();
+}
+
+void OriginPool::serveQueue() {
+  while (!queue_.empty() && open_connections_ < origin_.max_connections) {
+    UpstreamRequest* next = queue_.front();
+    queue_.pop_front();
+    acquire(next, true);
+  }
+}
+
+// ---------------- UpstreamConnection ----------------
+
+UpstreamConnection::UpstreamConnection(OriginPool& pool)
+    : pool_(pool), scanner_(HeadScanner::Kind::kResponse, pool.maxHeadBytes()) {
+  uv_tcp_init(pool_.loop(), &tcp_);
+  tcp_.data = this;
+  timer_ = std::make_unique<Timer>(pool_.loop(), [this] { onTimer(); });
+  llhttp_settings_init(&settings_);
+  settings_.on_status = onStatus;
+  settings_.on_header_field = onHeaderField;
+  settings_.on_header_value = onHeaderValue;
+  settings_.on_headers_complete = onHeadersComplete;
+  settings_.on_body = onBody;
+  settings_.on_message_complete = onMessageComplete;
+  llhttp_init(&parser_, HTTP_RESPONSE, &settings_);
+  parser_.data = this;
+}
+
+void UpstreamConnection::connect() {
+  const OriginUrl& url = pool_.origin().parsed;
+  armTimer(pool_.origin().connect_timeout_ms);
+  sockaddr_storage addr{};
+  if (uv_ip4_addr(url.host.c_str(), url.port, reinterpret_cast<sockaddr_in*>(&addr)) == 0 ||
+      uv_ip6_addr(url.host.c_str(), url.port, reinterpret_cast<sockaddr_in6*>(&addr)) == 0) {
+    startConnect(reinterpret_cast<sockaddr*>(&addr));
+    return;
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  resolve_req_.data = this;
+  char port[8];
+  snprintf(port, sizeof port, "%u", url.port);
+  resolving_ = true;
+  if (uv_getaddrinfo(pool_.loop(), &resolve_req_, onResolved, url.host.c_str(), port, &hints) != 0) {
+    resolving_ = false;
+    failExchange(UpstreamError::kConnectFailed);
+    close();
+  }
+}
+
+void UpstreamConnection::onResolved(uv_getaddrinfo_t* req, int status, addrinfo* res) {
+  auto* self = static_cast<UpstreamConnection*>(req->data);
+  self->resolving_ = false;
+  if (self->state_ == State::kClosed) {
+    if (res) uv_freeaddrinfo(res);
+    if (self->handle_closed_) delete self;  // onClose left the deletion to us
+    return;
+  }
+  if (status != 0 || !res) {
+    if (res) uv_freeaddrinfo(res);
+    self->failExchange(UpstreamError::kConnectFailed);
+    self->close();
+    return;
+  }
+  self->startConnect(res->ai_addr);
+  uv_freeaddrinfo(res);
+}
+
+void UpstreamConnection::startConnect(const sockaddr* addr) {
+  state_ = State::kConnecting;
+  connect_req_.data = this;
+  if (uv_tcp_connect(&connect_req_, &tcp_, addr, onConnect) != 0) {
+    failExchange(UpstreamError::kConnectFailed);
+    close();
+  }
+}
+
+void UpstreamConnection::onConnect(uv_connect_t* req, int status) {
+  auto* self = static_cast<UpstreamConnection*>(req->data);
+  if (self->state_ == State::kClosed) return;
+  if (status != 0) {
+    self->failExchange(UpstreamError::kConnectFailed);
+    self->close();
+    return;
+  }
+  uv_tcp_nodelay(&self->tcp_, 1);
+  self->timer_->stop();
+  self->reading_ = true;
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&self->tcp_), onAlloc, onRead);
+  if (self->request_) {
+    self->state_ = State::kActive;
+    self->startExchange();
+  } else {
+    // The request went away while we connected: keep the connection.
+    self->state_ = State::kIdle;
+    self->pool_.release(self);
+  }
+}
+
+void UpstreamConnection::attach(UpstreamRequest* request) {
+  request_ = request;
+  if (state_ == State::kIdle) {
+    reused_ = true;
+    state_ = State::kActive;
+    startExchange();
+  }
+  // Resolving/connecting: the exchange starts in onConnect.
+}
+
+void UpstreamConnection::startExchange() {
+  llhttp_init(&parser_, HTTP_RESPONSE, &settings_);
+  parser_.data = this;
+  scanner_.reset();
+  scanner_done_ = false;
+  head_ = ResponseHead{};
+  last_was_value_ = false;
+  response_started_ = false;
+  head_done_ = false;
+  skip_message_ = false;
+  exchange_complete_ = false;
+  read_paused_ = request_->response_paused_;
+  if (read_paused_) pauseReading();
+  flushPending();
+}
+
+void UpstreamConnection::detach() {
+  request_ = nullptr;
+  if (state_ == State::kActive) {
+    // Mid-exchange: what is on the wire can no longer be completed.
+    close();
+  }
+  // Resolving/connecting: onConnect parks the connection as idle.
+}
+
+void UpstreamConnection::flushPending() {
+  if (state_ != State::kActive || !request_ || request_->pending_.empty()) return;
+  std::string data = std::move(request_->pending_);
+  request_->pending_.clear();
+  write(data.data(), data.size());
+  if (request_ && request_->body_finished_ && request_->pending_.empty() && !head_done_) {
+    // The response clock starts once the whole request is on its way.
+    armTimer(pool_.origin().timeout_ms);
+  }
+}
+
+void UpstreamConnection::write(const char* data, size_t len) {
+  uv_buf_t buf = uv_buf_init(const_cast<char*>(data), len);
+  size_t written = 0;
+  if (write_queued_ == 0) {
+    int r = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1);
+    if (r < 0 && r != UV_EAGAIN) {
+      // The read side reports the reset; nothing else to do here.
+      return;
+    }
+    if (r > 0) written = static_cast<size_t>(r);
+    if (written == len) return;
+  }
+  auto* req = new WriteRequest;
+  req->data.assign(data + written, len - written);
+  req->req.data = this;
+  uv_buf_t rest = uv_buf_init(req->data.data(), req->data.size());
+  if (uv_write(&req->req, reinterpret_cast<uv_stream_t*>(&tcp_), &rest, 1, onWrite) != 0) {
+    delete req;
+    return;
+  }
+  write_queued_ += req->data.size();
+}
+
+void UpstreamConnection::onWrite(uv_write_t* req, int status) {
+  auto* w = reinterpret_cast<WriteRequest*>(req);
+  auto* self = static_cast<UpstreamConnection*>(req->data);
+  const size_t before = self->write_queued_;
+  self->write_queued_ -= w->data.size();
+  delete w;
+  if (status != 0 || self->state_ != State::kActive || !self->request_) return;
+  if (before > kBodyLowWater && self->write_queued_ <= kBodyLowWater &&
+      !self->request_->body_finished_) {
+    self->request_->handler_.onUpstreamRequestDrained();
+  }
+}
+
+void UpstreamConnection::pauseReading() {
+  read_paused_ = true;
+  if (reading_) {
+    reading_ = false;
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+  }
+}
+
+void UpstreamConnection::resumeReading() {
+  read_paused_ = false;
+  if (!reading_ && (state_ == State::kActive || state_ == State::kIdle)) {
+    reading_ = true;
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), onAlloc, onRead);
+  }
+}
+
+void UpstreamConnection::onAlloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
+  auto* self = static_cast<UpstreamConnection*>(handle->data);
+  if (!self->read_buffer_) self->read_buffer_.reset(new char[kReadBufferSize]);
+  *buf = uv_buf_init(self->read_buffer_.get(), kReadBufferSize);
+}
+
+void UpstreamConnection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = static_cast<UpstreamConnection*>(stream->data);
+  if (nread > 0) {
+    if (self->state_ != State::kActive || !self->request_) {
+      // Bytes on an idle connection: the origin is out of step; drop it.
+      self->close();
+      return;
+    }
+    self->handleInput(buf->base, static_cast<size_t>(nread));
+  } else if (nread < 0) {
+    self->handleEof();
+  }
+}
+
+void UpstreamConnection::handleInput(const char* data, size_t len) {
+  response_started_ = true;
+  // Waiting for the head and a stalled body both restart on progress.
+  armTimer(pool_.origin().timeout_ms);
+  if (!scanner_done_) {
+    size_t head_part = 0;
+    HeadScanner::Result r = scanner_.scan(data, len, &head_part);
+    if (r == HeadScanner::Result::kError) {
+      failExchange(UpstreamError::kBadResponse);
+      close();
+      return;
+    }
+    scanner_done_ = r == HeadScanner::Result::kComplete;
+  }
+  llhttp_errno_t err = llhttp_execute(&parser_, data, len);
+  if (state_ == State::kClosed) return;
+  if (err == HPE_OK) return;
+  if (err == HPE_PAUSED && exchange_complete_) {
+    const char* pos = llhttp_get_error_pos(&parser_);
+    const bool trailing = pos != data + len;
+    completeExchange();
+    if (trailing && state_ != State::kClosed) close();  // bytes beyond the response
+    return;
+  }
+  failExchange(UpstreamError::kBadResponse);
+  close();
+}
+
+void UpstreamConnection::handleEof() {
+  if (state_ == State::kIdle) {
+    close();  // the origin closed a kept-alive connection
+    return;
+  }
+  if (state_ == State::kActive && request_ && response_started_ && head_done_ &&
+      llhttp_message_needs_eof(&parser_)) {
+    // Close-delimited body: EOF is its end.
+    if (llhttp_finish(&parser_) == HPE_OK || exchange_complete_) {
+      keep_alive_ = false;
+      completeExchange();
+      if (state_ != State::kClosed) close();
+      return;
+    }
+  }
+  failExchange(UpstreamError::kReset);
+  close();
+}
+
+void UpstreamConnection::failExchange(UpstreamError error) {
+  UpstreamRequest* request = request_;
+  if (!request) return;
+  request_ = nullptr;
+  request->connection_ = nullptr;
+  // A reused keep-alive connection may have been closed by the origin just as
+  // we sent on it. Nothing was received, so a replayable request goes again.
+  if (error == UpstreamError::kReset && reused_ && !response_started_ &&
+      request->head_.replayable && !request->retried_) {
+    request->retried_ = true;
+    request->pending_ = request->head_.head;
+    pool_.acquire(request, /*fresh_connection=*/true);
+    return;
+  }
+  request->fail(error);
+}
+
+void UpstreamConnection::completeExchange() {
+  UpstreamRequest* request = request_;
+  timer_->stop();
+  const bool reusable = keep_alive_ && request && request->body_finished_ &&
+                        request->pending_.empty() && write_queued_ == 0;
+  request_ = nullptr;
+  if (request) {
+    request->connection_ = nullptr;
+    request->done_ = true;
+  }
+  if (reusable) {
+    state_ = State::kIdle;
+    if (read_paused_) resumeReading();
+    pool_.release(this);
+  } else {
+    close();
+  }
+  if (request) request->handler_.onUpstreamComplete();  // may destroy request
+}
+
+void UpstreamConnection::armTimer(uint64_t ms) { timer_->start(ms); }
+
+void UpstreamConnection::onTimer() {
+  if (state_ == State::kResolving || state_ == State::kConnecting) {
+    failExchange(UpstreamError::kConnectTimeout);
+  } else {
+    failExchange(UpstreamError::kResponseTimeout);
+  }
+  close();
+}
+
+void UpstreamConnection::close() {
+  if (state_ == State::kClosed) return;
+  const bool was_idle = state_ == State::kIdle;
+  state_ = State::kClosed;
+  if (request_) {
+    UpstreamRequest* request = request_;
+    request_ = nullptr;
+    request->connection_ = nullptr;
+  }
+  timer_.reset();
+  pool_.onConnectionClosed(this, was_idle);
+  if (resolving_) uv_cancel(reinterpret_cast<uv_req_t*>(&resolve_req_));
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), onClose);
+}
+
+void UpstreamConnection::onClose(uv_handle_t* handle) {
+  auto* self = static_cast<UpstreamConnection*>(handle->data);
+  self->handle_closed_ = true;
+  if (!self->resolving_) delete self;  // else onResolved deletes
+}
+
+// ---- llhttp callbacks ----
+
+static UpstreamConnection* conn(llhttp_t* p) { return static_cast<UpstreamConnection*>(p->data); }
+
+int UpstreamConnection::onStatus(llhttp_t* p, const char* at, size_t len) {
+  conn(p)->head_.reason.append(at, len);
+  return 0;
+}
+
+int UpstreamConnection::onHeaderField(llhttp_t* p, const char* at, size_t len) {
+  UpstreamConnection* c = conn(p);
+  if (c->last_was_value_ || c->head_.headers.empty()) {
+    c->head_.headers.emplace_back();
+    c->last_was_value_ = false;
+  }
+  c->head_.headers.back().name.append(at, len);
+  return 0;
+}
+
+int UpstreamConnection::onHeaderValue(llhttp_t* p, const char* at, size_t len) {
+  UpstreamConnection* c = conn(p);
+  c->last_was_value_ = true;
+  c->head_.headers.back().value.append(at, len);
+  return 0;
+}
+
+int UpstreamConnection::onHeadersComplete(llhttp_t* p) {
+  UpstreamConnection* c = conn(p);
+  const int status = llhttp_get_status_code(p);
+  if (status >= 100 && status < 200) {
+    // Interim responses are not relayed; the final one follows.
+    c->skip_message_ = true;
+    c->head_ = ResponseHead{};
+    c->last_was_value_ = false;
+    return 0;
+  }
+  c->head_done_ = true;
+  c->head_.status = status;
+  c->keep_alive_ = llhttp_should_keep_alive(p);
+  for (Header& h : c->head_.headers) {
+    while (!h.value.empty() && (h.value.back() == ' ' || h.value.back() == '\t')) h.value.pop_back();
+  }
+  const bool head_request = c->request_->head_.method == "HEAD";
+  BodyFraming framing;
+  uint64_t length = 0;
+  if (head_request || status == 204 || status == 304) {
+    framing = BodyFraming::kNone;
+    if (head_request) {
+      // Relay the announced length of the GET body.
+      if (const Header* cl = findHeader(c->head_.headers, "content-length")) {
+        framing = BodyFraming::kContentLength;
+        length = strtoull(cl->value.c_str(), nullptr, 10);
+      } else if (p->flags & F_CHUNKED) {
+        framing = BodyFraming::kChunked;
+      }
+    }
+  } else if (p->flags & F_CHUNKED) {
+    framing = BodyFraming::kChunked;
+  } else if (p->flags & F_CONTENT_LENGTH) {
+    framing = BodyFraming::kContentLength;
+    length = p->content_length;
+  } else {
+    framing = BodyFraming::kUntilClose;
+  }
+  c->request_->upstream_ms_ = static_cast<double>(nowNs() - c->request_->start_ns_) / 1e6;
+  UpstreamRequest* request = c->request_;
+  request->handler_.onUpstreamHead(std::move(c->head_), framing, length);
+  if (c->state_ == State::kClosed || c->request_ != request) return HPE_PAUSED;
+  return head_request ? 1 : 0;
+}
+
+int UpstreamConnection::onBody(llhttp_t* p, const char* at, size_t len) {
+  UpstreamConnection* c = conn(p);
+  if (!c->request_) return HPE_PAUSED;
+  UpstreamRequest* request = c->request_;
+  request->handler_.onUpstreamBody(at, len);
+  if (c->state_ == State::kClosed || c->request_ != request) return HPE_PAUSED;
+  return 0;
+}
+
+int UpstreamConnection::onMessageComplete(llhttp_t* p) {
+  UpstreamConnection* c = conn(p);
+  if (c->skip_message_) {
+    c->skip_message_ = false;
+    return 0;
+  }
+  c->exchange_complete_ = true;
+  return HPE_PAUSED;
+}
+
+}  // namespace isogate

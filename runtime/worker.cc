@@ -1,0 +1,208 @@
+#include "runtime/worker.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include "runtime/proxy_handler.h"
+#include "runtime/server_connection.h"
+
+namespace isogate {
+
+Worker::Worker(Options options, std::shared_ptr<const Deployment> deployment, LogOutput& log_output)
+    : options_(std::move(options)), log_output_(log_output), read_buffer_(new char[kReadBufferSize]) {
+  uv_loop_init(&loop_);
+  loop_.data = this;
+  uv_async_init(&loop_, &async_, onAsync);
+  async_.data = this;
+  uv_idle_init(&loop_, &idle_);
+  idle_.data = this;
+  access_log_ = std::make_unique<AccessLog>(&loop_, options_.log_format, log_output_);
+  instance_ = std::make_shared<DeploymentInstance>(&loop_, std::move(deployment));
+  for (int fd : options_.listen_fds) {
+    auto* tcp = new uv_tcp_t;
+    uv_tcp_init(&loop_, tcp);
+    tcp->data = this;
+    uv_tcp_open(tcp, fd);
+    listeners_.push_back(tcp);
+  }
+}
+
+Worker::~Worker() {
+  if (thread_.joinable()) thread_.join();
+  uv_loop_close(&loop_);
+}
+
+void Worker::start() {
+  for (uv_tcp_t* tcp : listeners_) {
+    uv_listen(reinterpret_cast<uv_stream_t*>(tcp), 1024, onConnection);
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::run() {
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  // Everything is closed; let the close callbacks of the last handles run.
+  access_log_->flush();
+  access_log_.reset();
+  instance_.reset();
+  retired_.clear();
+  uv_run(&loop_, UV_RUN_DEFAULT);
+}
+
+void Worker::post(std::function<void()> fn) {
+  std::lock_guard<std::mutex> lock(post_mutex_);
+  if (async_closed_) return;  // the worker has finished
+  posted_.push_back(std::move(fn));
+  uv_async_send(&async_);
+}
+
+void Worker::onAsync(uv_async_t* handle) {
+  auto* self = static_cast<Worker*>(handle->data);
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard<std::mutex> lock(self->post_mutex_);
+    tasks.swap(self->posted_);
+  }
+  for (auto& task : tasks) task();
+}
+
+void Worker::setDeployment(std::shared_ptr<const Deployment> deployment) {
+  post([this, deployment = std::move(deployment)]() mutable {
+    // In-flight exchanges keep the old instance (and its pools) alive.
+    instance_ = std::make_shared<DeploymentInstance>(&loop_, std::move(deployment));
+  });
+}
+
+void Worker::drain(uint64_t grace_ms) {
+  post([this, grace_ms] { beginDrain(grace_ms); });
+}
+
+void Worker::beginDrain(uint64_t grace_ms) {
+  if (draining_) return;
+  draining_ = true;
+  for (uv_tcp_t* tcp : listeners_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(tcp), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+  }
+  listeners_.clear();
+  for (ServerConnection* c = connections_; c;) {
+    ServerConnection* next = c->next;
+    c->drain();
+    c = next;
+  }
+  grace_timer_ = std::make_unique<Timer>(&loop_, [this] {
+    for (ServerConnection* c = connections_; c;) {
+      ServerConnection* next = c->next;
+      c->forceClose();
+      c = next;
+    }
+  });
+  grace_timer_->start(grace_ms);
+  maybeFinish();
+}
+
+void Worker::maybeFinish() {
+  if (!draining_ || connection_count_ > 0 || finished_) return;
+  // Last connection gone: release everything that keeps the loop alive so
+  // that run() returns.
+  finished_ = true;
+  grace_timer_.reset();
+  instance_.reset();
+  {
+    std::lock_guard<std::mutex> lock(post_mutex_);
+    async_closed_ = true;
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);
+}
+
+void Worker::onConnection(uv_stream_t* server, int status) {
+  auto* self = static_cast<Worker*>(server->data);
+  if (status != 0 || self->draining_) return;
+  auto* connection = new ServerConnection(*self, self->deployment().config().limits);
+  connection->accept(server);
+}
+
+void Worker::addConnection(ServerConnection* connection) {
+  connection->next = connections_;
+  if (connections_) connections_->prev = connection;
+  connections_ = connection;
+  ++connection_count_;
+}
+
+void Worker::removeConnection(ServerConnection* connection) {
+  if (connection->prev) connection->prev->next = connection->next;
+  if (connection->next) connection->next->prev = connection->prev;
+  if (connections_ == connection) connections_ = connection->next;
+  --connection_count_;
+  maybeFinish();
+}
+
+const std::string& Worker::dateHeader() {
+  uv_timeval64_t tv;
+  uv_gettimeofday(&tv);
+  const uint64_t second = static_cast<uint64_t>(tv.tv_sec);
+  if (second != date_second_ || date_header_.empty()) {
+    date_second_ = second;
+    time_t t = static_cast<time_t>(second);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char buf[64];
+    strftime(buf, sizeof buf, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+    date_header_ = buf;
+  }
+  return date_header_;
+}
+
+void Worker::defer(std::function<void()> fn) {
+  if (finished_) return;
+  if (deferred_.empty() && retired_.empty()) uv_idle_start(&idle_, onIdle);
+  deferred_.push_back(std::move(fn));
+}
+
+void Worker::retire(std::unique_ptr<ExchangeHandler> handler) {
+  if (finished_) return;  // destroyed right here: nothing can still call it
+  if (retired_.empty() && deferred_.empty()) uv_idle_start(&idle_, onIdle);
+  retired_.push_back(std::move(handler));
+}
+
+void Worker::onIdle(uv_idle_t* handle) {
+  auto* self = static_cast<Worker*>(handle->data);
+  std::vector<std::function<void()>> tasks;
+  tasks.swap(self->deferred_);
+  std::vector<std::unique_ptr<ExchangeHandler>> retired;
+  retired.swap(self->retired_);
+  retired.clear();
+  for (auto& task : tasks) task();
+  if (self->deferred_.empty() && self->retired_.empty()) uv_idle_stop(&self->idle_);
+}
+
+std::unique_ptr<ExchangeHandler> Worker::dispatch(Exchange& exchange) {
+  const RequestHead& req = exchange.request();
+  const Deployment& deployment = instance_->deployment();
+  RouteMatchResult match = deployment.router().match(req.method, req.host, exchange.normalizedPath());
+  if (match.kind == RouteMatchResult::Kind::kNoRoute) {
+    exchange.sendError(404, "no_route", "no route matches " + req.method + " " + exchange.normalizedPath());
+    return nullptr;
+  }
+  if (match.kind == RouteMatchResult::Kind::kMethodNotAllowed) {
+    exchange.sendError(405, "method_not_allowed", "method " + req.method + " is not allowed here",
+                       {{"Allow", match.allow}});
+    return nullptr;
+  }
+  const RouteConfig& route = deployment.config().routes[match.route_index];
+  exchange.logEntry().route = route.name;
+  if (route.proxy) {
+    OriginPool* pool = instance_->pool(route.proxy->origin);
+    if (pool) return std::make_unique<ProxyHandler>(exchange, instance_, route, *pool);
+  }
+  exchange.sendError(500, "internal_error", "route has no runnable action");
+  return nullptr;
+}
+
+}  // namespace isogate

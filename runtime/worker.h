@@ -1,0 +1,101 @@
+#pragma once
+// A worker thread: its own uv loop, its own SO_REUSEPORT listening sockets,
+// its connections, its origin connection pools and its access-log buffer.
+// Nothing here is shared with other workers except the immutable Deployment
+// and the LogOutput; other threads talk to a worker only through post().
+
+#include <uv.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "runtime/access_log.h"
+#include "runtime/deployment.h"
+#include "runtime/exchange.h"
+#include "runtime/timer.h"
+
+namespace isogate {
+
+class ServerConnection;
+
+class Worker {
+ public:
+  struct Options {
+    int index = 0;
+    std::vector<int> listen_fds;  // bound, listening sockets; the worker owns them
+    AccessLog::Format log_format = AccessLog::Format::kJson;
+  };
+  Worker(Options options, std::shared_ptr<const Deployment> deployment, LogOutput& log_output);
+  ~Worker();
+
+  // Thread-safe controls.
+  void start();
+  void join();
+  void setDeployment(std::shared_ptr<const Deployment> deployment);
+  // Stops accepting, lets in-flight exchanges finish, force-closes what is
+  // left after `grace_ms`; the thread ends when everything is closed.
+  void drain(uint64_t grace_ms);
+
+  // Loop-thread API (connections and handlers).
+  uv_loop_t* loop() { return &loop_; }
+  char* readBuffer() { return read_buffer_.get(); }
+  static constexpr size_t kReadBufferSize = 64 * 1024;
+  // "Date: <IMF-fixdate>\r\n", refreshed once a second.
+  const std::string& dateHeader();
+  AccessLog& accessLog() { return *access_log_; }
+  bool draining() const { return draining_; }
+  const Deployment& deployment() const { return instance_->deployment(); }
+
+  // Routes a request whose head has arrived. Returns the handler that will
+  // produce the response, or nullptr when the worker already answered
+  // (404, 405, 400 for a bad path).
+  std::unique_ptr<ExchangeHandler> dispatch(Exchange& exchange);
+
+  // Defers `fn` to the next loop iteration (never runs it inline).
+  void defer(std::function<void()> fn);
+  // Destroys a finished handler outside of its own call stack.
+  void retire(std::unique_ptr<ExchangeHandler> handler);
+
+  void addConnection(ServerConnection* connection);
+  void removeConnection(ServerConnection* connection);
+
+ private:
+  void run();
+  void post(std::function<void()> fn);
+  static void onAsync(uv_async_t* handle);
+  static void onIdle(uv_idle_t* handle);
+  static void onConnection(uv_stream_t* server, int status);
+  void beginDrain(uint64_t grace_ms);
+  void maybeFinish();
+
+  Options options_;
+  LogOutput& log_output_;
+  uv_loop_t loop_;
+  uv_async_t async_;
+  uv_idle_t idle_;
+  std::vector<uv_tcp_t*> listeners_;
+  std::unique_ptr<char[]> read_buffer_;
+  std::unique_ptr<AccessLog> access_log_;
+  std::shared_ptr<DeploymentInstance> instance_;
+  std::unique_ptr<Timer> grace_timer_;
+  std::string date_header_;
+  uint64_t date_second_ = 0;
+  bool draining_ = false;
+  bool finished_ = false;
+  bool async_closed_ = false;  // guarded by post_mutex_
+  ServerConnection* connections_ = nullptr;
+  size_t connection_count_ = 0;
+
+  std::mutex post_mutex_;
+  std::vector<std::function<void()>> posted_;
+  std::vector<std::function<void()>> deferred_;
+  std::vector<std::unique_ptr<ExchangeHandler>> retired_;
+  std::thread thread_;
+};
+
+}  // namespace isogate
