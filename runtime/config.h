@@ -144,6 +144,9 @@ struct Config {
   uint32_t shutdown_grace_ms = 10000;
   Limits limits;
   AdminConfig admin;
+  // URL prefixes scripts may fetch, normalised: lower-case scheme and host, no
+  // default port, path at least "/" (so "https://a.example" cannot match
+  // "https://a.example.evil.net/").
   std::vector<std::string> egress;
   KvConfig kv;
   CacheConfig cache;
@@ -158,7 +161,8 @@ Config loadConfig(const std::string& file);
 // resolve relative paths.
 Config parseConfig(const std::string& text, const std::string& file);
 
-// Parses "host:port", "[v6]:port" or ":port". Throws std::invalid_argument.
+// Parses "host:port", "[v6]:port" or ":port" (0.0.0.0); the host must be an
+// IP literal or "localhost" (127.0.0.1). Throws std::invalid_argument.
 ListenAddress parseListenAddress(const std::string& text);
 
 // Parses an origin URL. Throws std::invalid_argument with a short reason.

@@ -27,6 +27,8 @@ class HeadScanner {
 
   // Whether any byte of the head (beyond leading blank lines) has arrived.
   bool started() const { return state_ != State::kStart; }
+  // Bytes of the head scanned so far (leading blank lines excluded).
+  size_t bytes() const { return bytes_; }
   // 400, 414 (request line too long) or 431 (head too large).
   int errorStatus() const { return error_status_; }
   const char* errorMessage() const { return error_message_; }

@@ -46,6 +46,8 @@ class RequestParser {
   bool messageStarted() const { return scanner_.started() || !in_head_; }
   bool inHead() const { return in_head_; }
   uint64_t bodyBytes() const { return body_bytes_; }
+  // Size of the current message's head; complete once onRequestHead ran.
+  size_t headBytes() const { return scanner_.bytes(); }
   const Error& error() const { return error_; }
 
  private:

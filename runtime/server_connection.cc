@@ -130,7 +130,6 @@ void ServerConnection::processInput(const char* data, size_t len) {
     }
     size_t consumed = 0;
     RequestParser::Status status = parser_.feed(data, len, &consumed);
-    log_.bytes_in += consumed;
     if (status == RequestParser::Status::kError) {
       onParseError(parser_.error().status, parser_.error().message);
       break;
@@ -163,9 +162,8 @@ void ServerConnection::onRequestHead(RequestHead&& head) {
   head_request_ = request_.method == "HEAD";
   if (!request_.keep_alive || worker_.draining()) close_after_response_ = true;
 
-  const uint64_t bytes_in = log_.bytes_in;
   log_ = AccessLogEntry{};
-  log_.bytes_in = bytes_in;
+  log_.bytes_in = parser_.headBytes();
   log_.start_ns = uv_hrtime();
   log_.start_unix_ms = unixMillis();
   log_.method = request_.method;
@@ -444,9 +442,9 @@ void ServerConnection::onWrite(uv_write_t* req, int status) {
 void ServerConnection::finishExchange() {
   if (!exchange_active_) return;
   exchange_active_ = false;
+  log_.bytes_in += parser_.bodyBytes();
   const double latency_ms = static_cast<double>(uv_hrtime() - log_.start_ns) / 1e6;
   worker_.accessLog().write(log_, latency_ms);
-  log_.bytes_in = 0;
   if (close_after_response_) {
     closeAfterWrites();
     return;
