@@ -22,6 +22,20 @@ Deployment::Deployment(Config config)
       router_(config_.routes),
       id_(next_deployment_id++) {}
 
+std::vector<std::string> inactiveSettings(const Config& config) {
+  std::vector<std::string> out;
+  if (config.admin.listen) {
+    out.push_back(config.file + ": admin.listen: the admin listener is not available in this build yet; ignored");
+  }
+  for (size_t i = 0; i < config.routes.size(); ++i) {
+    if (config.routes[i].cache) {
+      out.push_back(config.file + ": routes[" + std::to_string(i) +
+                    "].cache: response caching is not available in this build yet; ignored");
+    }
+  }
+  return out;
+}
+
 DeploymentInstance::DeploymentInstance(uv_loop_t* loop, std::shared_ptr<const Deployment> deployment)
     : deployment_(std::move(deployment)) {
   const Config& config = deployment_->config();

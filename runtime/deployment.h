@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "runtime/config.h"
 #include "runtime/router.h"
@@ -32,6 +33,11 @@ class Deployment {
   Router router_;
   uint64_t id_;
 };
+
+// Settings that load but have no effect in this build yet (admin listener,
+// route caching), one line each, so `serve` and `check` can say so instead of
+// silently ignoring them.
+std::vector<std::string> inactiveSettings(const Config& config);
 
 class DeploymentInstance {
  public:

@@ -132,6 +132,7 @@ int Process::run() {
     return 1;
   }
   const Config& config = deployment->config();
+  for (const std::string& warning : inactiveSettings(config)) fprintf(stderr, "isogate: warning: %s\n", warning.c_str());
   grace_ms_ = config.shutdown_grace_ms;
 
   std::vector<ListenAddress> addresses = config.listen;

@@ -61,6 +61,8 @@ RequestParser::RequestParser(RequestParserDelegate& delegate, size_t max_head_by
 void RequestParser::beginMessage() {
   in_head_ = true;
   body_bytes_ = 0;
+  chunked_ = false;
+  chunked_scanner_.reset();
   last_was_value_ = false;
   head_ = RequestHead{};
   scanner_.reset();
@@ -73,6 +75,7 @@ RequestParser::Status RequestParser::feed(const char* data, size_t len, size_t* 
     paused_ = false;
     beginMessage();
   }
+  size_t offset = 0;
   if (in_head_) {
     size_t head_part = 0;
     HeadScanner::Result r = scanner_.scan(data, len, &head_part);
@@ -80,16 +83,35 @@ RequestParser::Status RequestParser::feed(const char* data, size_t len, size_t* 
       error_ = Error{scanner_.errorStatus(), scanner_.errorMessage()};
       return Status::kError;
     }
+    if (r == HeadScanner::Result::kNeedMore) return execute(data, data, len, consumed);
+    // Parse the head alone first, so that the body framing is known before
+    // any body byte reaches llhttp.
+    Status status = execute(data, data, head_part, consumed);
+    if (status != Status::kNeedMore) return status;
+    offset = head_part;
   }
+  if (chunked_ && offset < len) {
+    size_t body_part = 0;
+    if (chunked_scanner_.scan(data + offset, len - offset, &body_part) ==
+        ChunkedScanner::Result::kError) {
+      fail(400, chunked_scanner_.errorMessage());
+      return Status::kError;
+    }
+  }
+  return execute(data, data + offset, len - offset, consumed);
+}
+
+RequestParser::Status RequestParser::execute(const char* base, const char* data, size_t len,
+                                             size_t* consumed) {
   llhttp_errno_t err = llhttp_execute(&parser_, data, len);
   if (err == HPE_OK) {
-    *consumed = len;
+    *consumed = static_cast<size_t>(data + len - base);
     return Status::kNeedMore;
   }
   if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
     // Stopped after a complete message. Upgrade is not supported: the request
     // was handled as plain HTTP (Upgrade is hop-by-hop and never forwarded).
-    *consumed = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data);
+    *consumed = static_cast<size_t>(llhttp_get_error_pos(&parser_) - base);
     if (err == HPE_PAUSED_UPGRADE) {
       llhttp_resume_after_upgrade(&parser_);
       llhttp_pause(&parser_);
@@ -101,8 +123,8 @@ RequestParser::Status RequestParser::feed(const char* data, size_t len, size_t* 
   if (err == HPE_INVALID_VERSION || err == HPE_PAUSED_H2_UPGRADE) {
     error_ = Error{505, "HTTP version not supported"};
   } else {
-    error_ = Error{400, llhttp_get_error_reason(&parser_) ? llhttp_get_error_reason(&parser_)
-                                                         : llhttp_errno_name(err)};
+    const char* reason = llhttp_get_error_reason(&parser_);
+    error_ = Error{400, reason ? reason : llhttp_errno_name(err)};
   }
   return Status::kError;
 }
@@ -202,6 +224,7 @@ int RequestParser::finishHead() {
     if (!last_chunked || chunked_count != 1) return fail(400, "invalid Transfer-Encoding");
     if (unknown) return fail(501, "unsupported transfer coding");
     h.chunked = true;
+    chunked_ = true;
   }
   if (h.content_length && *h.content_length > max_body_bytes_) {
     return fail(413, "request body too large");

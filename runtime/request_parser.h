@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 
+#include "runtime/chunked_scanner.h"
 #include "runtime/head_scanner.h"
 #include "runtime/http_message.h"
 
@@ -42,6 +43,9 @@ class RequestParser {
   // feed() with them once the current response is done.
   Status feed(const char* data, size_t len, size_t* consumed);
 
+  // The head as collected so far; after an error before the head was
+  // complete, what arrived of it (for the log and the request id).
+  const RequestHead& partialHead() const { return head_; }
   // Whether any byte of the current message has been received.
   bool messageStarted() const { return scanner_.started() || !in_head_; }
   bool inHead() const { return in_head_; }
@@ -59,6 +63,7 @@ class RequestParser {
   static int onBody(llhttp_t* p, const char* at, size_t len);
   static int onMessageComplete(llhttp_t* p);
 
+  Status execute(const char* base, const char* data, size_t len, size_t* consumed);
   int fail(int status, std::string message);
   int finishHead();
   void beginMessage();
@@ -68,6 +73,8 @@ class RequestParser {
   HeadScanner scanner_;
   llhttp_settings_t settings_;
   llhttp_t parser_;
+  ChunkedScanner chunked_scanner_;
+  bool chunked_ = false;  // the current message has a chunked body
   bool in_head_ = true;
   bool paused_ = false;
   bool failed_ = false;

@@ -223,12 +223,16 @@ void ServerConnection::onParseError(int status, const std::string& message) {
       return;
     }
   } else {
-    // No head yet: log the rejected request too.
+    // No complete head: log the rejected request too, with what arrived of it.
+    const RequestHead& partial = parser_.partialHead();
     log_ = AccessLogEntry{};
     log_.start_ns = uv_hrtime();
     log_.start_unix_ms = unixMillis();
     log_.remote_addr = remote_addr_;
-    log_.request_id = generateRequestId();
+    log_.method = partial.method;
+    log_.path = partial.target.substr(0, partial.target.find('?'));
+    const Header* id = findHeader(partial.headers, "x-request-id");
+    log_.request_id = id && isAcceptableRequestId(id->value) ? id->value : generateRequestId();
     request_ = RequestHead{};
     head_request_ = false;
     response_started_ = false;

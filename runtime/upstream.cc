@@ -68,6 +68,7 @@ class UpstreamConnection {
 
   void startConnect(const sockaddr* addr);
   void startExchange();
+  void notifyIfDrained();
   void handleInput(const char* data, size_t len);
   void handleEof();
   void failExchange(UpstreamError error);
@@ -371,6 +372,15 @@ void UpstreamConnection::startExchange() {
   read_paused_ = request_->response_paused_;
   if (read_paused_) pauseReading();
   flushPending();
+  notifyIfDrained();
+}
+
+void UpstreamConnection::notifyIfDrained() {
+  // The sender may have paused while the connection was being set up or
+  // while writes were queued; tell it when there is room again.
+  if (state_ == State::kActive && request_ && !request_->body_finished_ && !request_->bodyBackedUp()) {
+    request_->handler_.onUpstreamRequestDrained();
+  }
 }
 
 void UpstreamConnection::detach() {
@@ -419,14 +429,10 @@ void UpstreamConnection::write(const char* data, size_t len) {
 void UpstreamConnection::onWrite(uv_write_t* req, int status) {
   auto* w = reinterpret_cast<WriteRequest*>(req);
   auto* self = static_cast<UpstreamConnection*>(req->data);
-  const size_t before = self->write_queued_;
   self->write_queued_ -= w->data.size();
   delete w;
-  if (status != 0 || self->state_ != State::kActive || !self->request_) return;
-  if (before > kBodyLowWater && self->write_queued_ <= kBodyLowWater &&
-      !self->request_->body_finished_) {
-    self->request_->handler_.onUpstreamRequestDrained();
-  }
+  if (status != 0) return;
+  if (self->write_queued_ <= kBodyLowWater) self->notifyIfDrained();
 }
 
 void UpstreamConnection::pauseReading() {

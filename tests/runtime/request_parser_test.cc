@@ -108,6 +108,13 @@ TEST(RequestParser, RejectsSmugglingVectors) {
   EXPECT_EQ(errorFor("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"), 501);
   EXPECT_EQ(errorFor("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"), 400);
   EXPECT_EQ(errorFor("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n"), 400);
+  // Chunk data not followed by CRLF (llhttp 8 alone accepts this).
+  EXPECT_EQ(errorFor("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY0\r\n\r\n"), 400);
+  // Control bytes in a chunk extension, bare LF after the last chunk.
+  EXPECT_EQ(errorFor(std::string("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;a=\x01\r\nabc\r\n0\r\n\r\n")), 400);
+  EXPECT_EQ(errorFor("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\n"), 400);
+  // Trailers are allowed.
+  EXPECT_EQ(errorFor("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n"), 0);
 }
 
 TEST(RequestParser, RejectsMalformedHeads) {

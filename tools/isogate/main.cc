@@ -17,6 +17,9 @@ int runCheck(const std::string& file) {
   try {
     isogate::Deployment deployment(isogate::loadConfig(file));
     const isogate::Config& config = deployment.config();
+    for (const std::string& warning : isogate::inactiveSettings(config)) {
+      fprintf(stderr, "warning: %s\n", warning.c_str());
+    }
     fprintf(stderr, "%s: ok (%zu routes, %zu origins)\n", file.c_str(), config.routes.size(),
             config.origins.size());
     return 0;

@@ -1,0 +1,397 @@
+#!/usr/bin/env bash
+# One command for the isogate benchmarks: tools/bench/run.sh
+#
+# Starts every scenario's servers (see scenarios.sh) on 127.0.0.1 in a temp
+# dir, checks each endpoint once with curl, then runs wrk BENCH_RUNS times per
+# scenario, interleaved (a,b,c,a,b,c,...) to spread machine noise, and prints
+# a markdown table of medians plus the comparisons (ratios, added p99).
+# Everything it started is stopped and the temp dir removed on exit.
+#
+# Environment (defaults in brackets):
+#   BENCH_DURATION     wrk duration per run [5s] (a bare number means seconds)
+#   BENCH_RUNS         timed runs per scenario [5]
+#   BENCH_CONNECTIONS  wrk connections [32]
+#   BENCH_THREADS      wrk threads [1]
+#   BENCH_WARMUP       untimed wrk run per scenario before timing [1s]; 0 = none
+#   BENCH_SCENARIOS    space-separated scenario names [all in scenarios.sh]
+#   BENCH_PIN          1 = pin with taskset [1 when nproc >= 2]
+#   BENCH_CPU_LOAD     core for wrk and the origin [0]
+#   BENCH_CPU_PROXY    core for the server under test [1]
+#   BENCH_OUT          also write the markdown report to this file
+#   BENCH_KEEP         1 = keep the temp dir (configs, logs, raw wrk output)
+#   BENCH_NGINX_PROXY_ACCESS_LOG  1 = nginx proxy writes a buffered access log
+#                      to /dev/null, like isogate's JSON log [0]
+#   ISOGATE_BIN        use this isogate binary instead of building one
+#   NGINX_BIN, WRK_BIN override the tools found on PATH
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+DURATION=${BENCH_DURATION:-5s}
+[[ "$DURATION" =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
+RUNS=${BENCH_RUNS:-5}
+CONNS=${BENCH_CONNECTIONS:-32}
+THREADS=${BENCH_THREADS:-1}
+WARMUP=${BENCH_WARMUP:-1s}
+[[ "$WARMUP" =~ ^[0-9]+$ ]] && [ "$WARMUP" != 0 ] && WARMUP="${WARMUP}s"
+NPROC=$(nproc)
+PIN=${BENCH_PIN:-$([ "$NPROC" -ge 2 ] && echo 1 || echo 0)}
+CPU_LOAD=${BENCH_CPU_LOAD:-0}
+CPU_PROXY=${BENCH_CPU_PROXY:-1}
+KEEP=${BENCH_KEEP:-0}
+
+log() { echo "bench: $*" >&2; }
+die() { echo "bench: error: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- tools ----
+
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+has_candidate() { # package has an installable version in the apt lists
+  apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { ok = ($2 != "(none)") } END { exit !ok }'
+}
+
+apt_install() {
+  local args=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@")
+  log "installing $* from Debian"
+  if ! sudo_if_needed "${args[@]}" >/dev/null; then
+    log "install failed; running apt-get update and retrying"
+    sudo_if_needed apt-get update -qq
+    sudo_if_needed "${args[@]}" >/dev/null
+  fi
+}
+
+find_nginx() { command -v nginx 2>/dev/null || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true; }
+
+ensure_tools() {
+  local missing=()
+  [ -n "${NGINX_BIN:-}" ] || [ -n "$(find_nginx)" ] || {
+    if has_candidate nginx-light; then missing+=(nginx-light)
+    else missing+=(nginx); fi   # nginx-light is gone from newer Debian releases
+  }
+  [ -n "${WRK_BIN:-}" ] || command -v wrk >/dev/null || missing+=(wrk)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v taskset >/dev/null || missing+=(util-linux)
+  [ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
+  NGINX=${NGINX_BIN:-$(find_nginx)}
+  WRK=${WRK_BIN:-$(command -v wrk)}
+  [ -x "$NGINX" ] || die "nginx not found"
+  [ -x "$WRK" ] || die "wrk not found"
+}
+
+ensure_isogate() {
+  if [ -n "${ISOGATE_BIN:-}" ]; then
+    ISOGATE=$ISOGATE_BIN
+  else
+    log "building isogate (tools/build.sh --target isogate)"
+    "$root/tools/build.sh" --target isogate >&2
+    ISOGATE=$root/build/tools/isogate
+  fi
+  [ -x "$ISOGATE" ] || die "isogate binary not found at $ISOGATE"
+}
+
+# ------------------------------------------------------ processes, ports ----
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/isogate-bench.XXXXXX")
+PIDS=()
+
+cleanup() {
+  local rc=$? pid
+  trap - EXIT INT TERM
+  # nginx masters also write pid files inside TMP; stop those too, in case a
+  # start attempt was interrupted before its pid was recorded.
+  for f in "$TMP"/*/nginx.pid; do
+    if [ -s "$f" ]; then PIDS+=("$(cat "$f")"); fi
+  done
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if [ "$KEEP" = 1 ]; then log "kept $TMP"; else rm -rf "$TMP"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+pin_note() { if [ "$PIN" = 1 ]; then echo " (cpu $1)"; fi; }
+
+# pinned CPU: sets PINNED to the command prefix that runs a command on CPU
+# (empty when pinning is off). Use it as `"${PINNED[@]}" cmd ... &` so that $!
+# is the server's own pid (taskset execs it), not a subshell's.
+pinned() {
+  PINNED=()
+  if [ "$PIN" = 1 ]; then PINNED=(taskset -c "$1"); fi
+}
+
+free_port() {
+  if command -v python3 >/dev/null; then
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  else
+    local p used
+    used=$(ss -Htln 2>/dev/null | awk '{ n = split($4, a, ":"); print a[n] }')
+    while :; do
+      p=$((20000 + RANDOM % 40000))
+      grep -qx "$p" <<<"$used" || { echo "$p"; return; }
+    done
+  fi
+}
+
+wait_http() { # wait_http URL PID: until URL answers (any status) or PID dies
+  for _ in $(seq 100); do
+    kill -0 "$2" 2>/dev/null || return 1
+    curl -s -o /dev/null --max-time 1 "$1" && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# start_nginx NAME CPU HTTP_BLOCK: starts a 1-worker nginx whose http{} block
+# is HTTP_BLOCK with @PORT@ replaced by a free port; sets NGINX_PORT.
+start_nginx() {
+  local name=$1 cpu=$2 block=$3 dir="$TMP/$1" attempt pid
+  mkdir -p "$dir/tmp"
+  for attempt in 1 2 3 4 5; do
+    NGINX_PORT=$(free_port)
+    cat >"$dir/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+  client_body_temp_path $dir/tmp/body;
+  proxy_temp_path $dir/tmp/proxy;
+  fastcgi_temp_path $dir/tmp/fastcgi;
+  uwsgi_temp_path $dir/tmp/uwsgi;
+  scgi_temp_path $dir/tmp/scgi;
+${block//@PORT@/$NGINX_PORT}
+}
+EOF
+    pinned "$cpu"
+    "${PINNED[@]}" "$NGINX" -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" \
+      >"$dir/stdout.log" 2>&1 &
+    pid=$!
+    if wait_http "http://127.0.0.1:$NGINX_PORT/" "$pid"; then
+      PIDS+=("$pid"); SERVER_PIDS[$name]=$pid
+      log "$name: nginx pid $pid on 127.0.0.1:$NGINX_PORT$(pin_note "$cpu")"
+      return 0
+    fi
+    kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+    log "$name: nginx did not start (attempt $attempt): $(tail -n 2 "$dir/error.log" 2>/dev/null | tr '\n' ' ')"
+  done
+  die "$name: nginx failed to start; see $dir/error.log"
+}
+
+# start_isogate NAME CPU CONFIG_JSON: runs `isogate serve` on CONFIG_JSON
+# (must listen on 127.0.0.1:0); sets ISOGATE_PORT from its stderr line.
+# stdout (JSON access log) goes to BENCH_ACCESS_LOG [/dev/null].
+start_isogate() {
+  local name=$1 cpu=$2 dir="$TMP/$1" pid
+  mkdir -p "$dir"
+  printf '%s\n' "$3" >"$dir/isogate.json"
+  pinned "$cpu"
+  "${PINNED[@]}" "$ISOGATE" serve -c "$dir/isogate.json" \
+    >"${BENCH_ACCESS_LOG:-/dev/null}" 2>"$dir/stderr.log" &
+  pid=$!
+  PIDS+=("$pid"); SERVER_PIDS[$name]=$pid
+  ISOGATE_PORT=
+  for _ in $(seq 200); do
+    ISOGATE_PORT=$(sed -n 's#^isogate: listening on http://127\.0\.0\.1:\([0-9]*\).*#\1#p' "$dir/stderr.log" | head -n 1)
+    [ -n "$ISOGATE_PORT" ] && break
+    kill -0 "$pid" 2>/dev/null || { cat "$dir/stderr.log" >&2; die "$name: isogate exited at start"; }
+    sleep 0.05
+  done
+  [ -n "$ISOGATE_PORT" ] || { cat "$dir/stderr.log" >&2; die "$name: isogate did not report a listen address"; }
+  log "$name: isogate pid $pid on 127.0.0.1:$ISOGATE_PORT$(pin_note "$cpu")"
+}
+
+# --------------------------------------------------------- scenarios -------
+
+# shellcheck disable=SC2034  # SERVER_PIDS is also read by scenarios.sh
+declare -A SC_DESC=() SC_URL=() SC_BODY=() SC_PID=() SERVER_PIDS=()
+REGISTERED=()
+COMPARISONS=()
+
+# register NAME DESCRIPTION URL EXPECTED_BODY [SERVER_NAME]: called by a
+# scenario's setup function once its servers run. SERVER_NAME is the server
+# under test (checked for crashes after each run).
+register() {
+  SC_DESC[$1]=$2; SC_URL[$1]=$3; SC_BODY[$1]=$4
+  SC_PID[$1]=${5:+${SERVER_PIDS[$5]}}
+  REGISTERED+=("$1")
+}
+
+# compare SUBJECT REFERENCE BASELINE MIN_RPS_RATIO MAX_ADDED_P99_MS
+compare() { COMPARISONS+=("$*"); }
+
+# shellcheck source=scenarios.sh
+. "$here/scenarios.sh"
+
+# ------------------------------------------------------------ wrk ----------
+
+to_ms() { # wrk latency ("392.00us", "1.01ms", "1.20s", "1.00m") -> ms
+  awk -v v="$1" 'BEGIN {
+    n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+    if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
+    printf "%.3f", n }'
+}
+
+# parse_wrk FILE -> "rps p50_ms p99_ms requests non2xx socket_errors"
+parse_wrk() {
+  local rps p50 p99 reqs non2xx sock
+  rps=$(awk '/^Requests\/sec:/ { print $2 }' "$1")
+  p50=$(awk '$1 == "50%" { print $2 }' "$1")
+  p99=$(awk '$1 == "99%" { print $2 }' "$1")
+  reqs=$(awk '/ requests in / { print $1 }' "$1")
+  non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$1")
+  sock=$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$1")
+  if [ -z "$rps" ] || [ -z "$p50" ] || [ -z "$p99" ]; then cat "$1" >&2; die "cannot parse wrk output $1"; fi
+  echo "$rps $(to_ms "$p50") $(to_ms "$p99") ${reqs:-0} ${non2xx:-0} ${sock:-0}"
+}
+
+run_wrk() { # run_wrk URL DURATION OUTFILE
+  pinned "$CPU_LOAD"
+  "${PINNED[@]}" "$WRK" -t"$THREADS" -c"$CONNS" -d"$2" --latency "$1" >"$3" 2>&1 ||
+    { cat "$3" >&2; die "wrk failed against $1"; }
+}
+
+CLK_TCK=$(getconf CLK_TCK)
+
+# cpu_ticks PID: user+system clock ticks of PID and its direct children (the
+# workers of an nginx master), for CPU per request of the server under test.
+cpu_ticks() {
+  local p t=0 v
+  for p in "$1" $(pgrep -P "$1" || true); do
+    v=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null) || v=0
+    t=$((t + ${v:-0}))
+  done
+  echo "$t"
+}
+
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+col() { # col SCENARIO FIELD: values of a results.tsv column for a scenario
+  awk -v s="$1" -v f="$2" '$1 == s { print $f }' "$TMP/results.tsv"
+}
+
+# --------------------------------------------------------------- main ------
+
+ensure_tools
+ensure_isogate
+if [ "$PIN" = 1 ]; then
+  [ "$NPROC" -ge 2 ] || log "warning: pinning with only $NPROC CPU"
+  for c in "$CPU_LOAD" "$CPU_PROXY"; do taskset -c "$c" true 2>/dev/null || die "cannot pin to cpu $c"; done
+fi
+
+want=${BENCH_SCENARIOS:-$DEFAULT_SCENARIOS}
+for s in $want; do
+  declare -F "setup_$s" >/dev/null || die "unknown scenario '$s' (known: $DEFAULT_SCENARIOS)"
+done
+for s in $want; do "setup_$s"; done
+
+# Sanity check: one request per endpoint, exact status and body.
+for s in "${REGISTERED[@]}"; do
+  code=$(curl -s -o "$TMP/sanity.$s" -w '%{http_code}' --max-time 5 "${SC_URL[$s]}") || code=000
+  if [ "$code" != 200 ] || [ "$(cat "$TMP/sanity.$s"; echo x)" != "${SC_BODY[$s]}x" ]; then
+    die "sanity check failed for $s (${SC_URL[$s]}): status $code, body $(head -c 200 "$TMP/sanity.$s" | od -c | head -n 3)"
+  fi
+  log "sanity ok: $s ${SC_URL[$s]} -> 200, ${#SC_BODY[$s]}-byte body"
+done
+
+if [ "$WARMUP" != 0 ]; then
+  for s in "${REGISTERED[@]}"; do run_wrk "${SC_URL[$s]}" "$WARMUP" "$TMP/warmup.$s.txt"; done
+fi
+
+mkdir -p "$TMP/wrk"
+: >"$TMP/results.tsv"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+log "timing: ${#REGISTERED[@]} scenarios x $RUNS runs x $DURATION (wrk -t$THREADS -c$CONNS), interleaved"
+for r in $(seq "$RUNS"); do
+  for s in "${REGISTERED[@]}"; do
+    out="$TMP/wrk/$s.$r.txt"
+    pid=${SC_PID[$s]}
+    t0=$(date +%s%N); c0=$( [ -n "$pid" ] && cpu_ticks "$pid" || echo 0)
+    run_wrk "${SC_URL[$s]}" "$DURATION" "$out"
+    t1=$(date +%s%N); c1=$( [ -n "$pid" ] && cpu_ticks "$pid" || echo 0)
+    vals=$(parse_wrk "$out")
+    read -r rps p50 p99 reqs non2xx sock <<<"$vals"
+    sockdetail=$(awk '/Socket errors:/ { sub(/^ *Socket errors: */, ""); gsub(/ /, ""); print }' "$out")
+    # server CPU: microseconds per request, and % of one core over the run
+    read -r cpu_us cpu_pct < <(awk -v d=$((c1 - c0)) -v hz="$CLK_TCK" -v n="$reqs" -v ns=$((t1 - t0)) \
+      'BEGIN { printf "%.2f %.0f\n", (n > 0 ? d / hz * 1e6 / n : 0), d / hz * 1e11 / ns }')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$r" "$rps" "$p50" "$p99" "$reqs" "$non2xx" "$sock" \
+      "${sockdetail:--}" "$cpu_us" "$cpu_pct" >>"$TMP/results.tsv"
+    note=
+    [ "$non2xx" = 0 ] || note+=", NON-2xx $non2xx"
+    [ "$sock" = 0 ] || note+=", SOCKET ERRORS ($sockdetail)"
+    log "run $r/$RUNS $s: $rps req/s, p50 $p50 ms, p99 $p99 ms, server CPU $cpu_us us/req ($cpu_pct% of a core)$note"
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then die "$s: server under test (pid $pid) died during run $r"; fi
+  done
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ------------------------------------------------------------- report ------
+
+report() {
+  local s rps p50 p99 non2xx sock line
+  echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'): wrk -t$THREADS -c$CONNS -d$DURATION --latency, $RUNS runs per scenario, interleaved; load average before $load_before, after $load_after."
+  if [ "$PIN" = 1 ]; then
+    echo "Pinning: wrk and origin on cpu $CPU_LOAD, server under test on cpu $CPU_PROXY."
+  else
+    echo "Pinning: off."
+  fi
+  echo
+  echo "| scenario | what | req/s (median) | p50 ms | p99 ms | req/s min–max | p99 ms min–max | server CPU µs/req | server CPU % | non-2xx | socket errors |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  for s in "${REGISTERED[@]}"; do
+    rps=$(col "$s" 3 | median); p50=$(col "$s" 4 | median); p99=$(col "$s" 5 | median)
+    non2xx=$(col "$s" 7 | awk '{ t += $1 } END { print t + 0 }')
+    sock=$(col "$s" 8 | awk '{ t += $1 } END { print t + 0 }')
+    printf '| %s | %s | %.0f | %.3f | %.3f | %s | %s | %.2f | %.0f | %s | %s |\n' "$s" "${SC_DESC[$s]}" "$rps" "$p50" "$p99" \
+      "$(col "$s" 3 | sort -g | awk 'NR == 1 { a = $1 } { b = $1 } END { printf "%.0f–%.0f", a, b }')" \
+      "$(col "$s" 5 | sort -g | awk 'NR == 1 { a = $1 } { b = $1 } END { printf "%.3f–%.3f", a, b }')" \
+      "$(col "$s" 10 | median)" "$(col "$s" 11 | median)" "$non2xx" "$sock"
+  done
+  [ "${#COMPARISONS[@]}" -gt 0 ] || return 0
+  echo
+  echo "| comparison | req/s ratio (of medians) | req/s ratio per round (median, min–max) | target | added p99 ms vs $(echo "${COMPARISONS[0]}" | cut -d' ' -f3) (subject / reference) | p99 difference ms | target | server CPU µs/req (subject / reference) | verdict |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+  for line in "${COMPARISONS[@]}"; do
+    # shellcheck disable=SC2086  # split the compare line into its fields
+    set -- $line
+    local a=$1 b=$2 base=$3 min_ratio=$4 max_p99=$5
+    if [ -z "${SC_URL[$a]:-}" ] || [ -z "${SC_URL[$b]:-}" ]; then continue; fi
+    local ra rb pa pb pbase ratio paired padd_a padd_b pdiff verdict
+    ra=$(col "$a" 3 | median); rb=$(col "$b" 3 | median)
+    pa=$(col "$a" 5 | median); pb=$(col "$b" 5 | median)
+    pbase=$( [ -n "${SC_URL[$base]:-}" ] && col "$base" 5 | median || echo 0)
+    ratio=$(awk -v a="$ra" -v b="$rb" 'BEGIN { printf "%.3f", a / b }')
+    paired=$(paste <(col "$a" 3) <(col "$b" 3) | awk '{ print $1 / $2 }' | sort -g |
+      awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.3f (%.3f–%.3f)", m, v[1], v[NR] }')
+    padd_a=$(awk -v x="$pa" -v y="$pbase" 'BEGIN { printf "%.3f", x - y }')
+    padd_b=$(awk -v x="$pb" -v y="$pbase" 'BEGIN { printf "%.3f", x - y }')
+    pdiff=$(awk -v x="$pa" -v y="$pb" 'BEGIN { printf "%+.3f", x - y }')
+    verdict=$(awk -v r="$ratio" -v mr="$min_ratio" -v d="$pdiff" -v md="$max_p99" 'BEGIN {
+      s = (r >= mr) ? "req/s met" : sprintf("req/s MISSED by %.0f%% of target", (mr - r) / mr * 100)
+      s = s ", " ((d <= md) ? "p99 met" : sprintf("p99 MISSED by %.3f ms", d - md))
+      print s }')
+    printf '| %s vs %s | %s | %s | ≥ %s | %s / %s | %s | ≤ +%s | %.2f / %.2f | %s |\n' "$a" "$b" "$ratio" "$paired" "$min_ratio" \
+      "$padd_a" "$padd_b" "$pdiff" "$max_p99" "$(col "$a" 10 | median)" "$(col "$b" 10 | median)" "$verdict"
+  done
+}
+
+echo
+report | tee "${BENCH_OUT:-/dev/null}"
+echo
+echo "Per run (req/s, p50 ms, p99 ms, server CPU µs/req, server CPU %):"
+awk '{ printf "  %-10s run %s  %10.0f  %7.3f  %7.3f  %6.2f  %4.0f%s\n", $1, $2, $3, $4, $5, $10, $11, ($7 + $8 > 0) ? "  non-2xx " $7 ", socket errors " $8 " (" $9 ")" : "" }' "$TMP/results.tsv"
+
+# Anything the servers said beyond their start-up line is worth a look.
+for f in "$TMP"/*/error.log "$TMP"/*/stderr.log; do
+  [ -s "$f" ] || continue
+  extra=$(grep -v -e '^isogate: listening on ' "$f" || true)
+  [ -z "$extra" ] || { echo; echo "${f#"$TMP"/}:"; echo "$extra" | tail -n 20 | sed 's/^/  /'; }
+done
