@@ -21,6 +21,7 @@ constexpr size_t kWriteLowWater = 64 * 1024;
 // How long a closing connection keeps reading (and discarding) so that the
 // client sees our final response instead of a reset.
 constexpr uint64_t kLingerMs = 2000;
+constexpr uint64_t kDrainLingerMs = 200;
 
 struct WriteRequest {
   uv_write_t req;
@@ -551,7 +552,8 @@ void ServerConnection::onShutdown(uv_shutdown_t* req, int status) {
   }
   // Lingering close: read and drop what the client still sends for a moment,
   // so a reset does not destroy the response it has not read yet.
-  self->armTimer(TimerPurpose::kLinger, kLingerMs);
+  // While draining, do not let lingering hold up the process exit for long.
+  self->armTimer(TimerPurpose::kLinger, self->worker_.draining() ? kDrainLingerMs : kLingerMs);
   if (!self->reading_) {
     self->reading_ = true;
     uv_read_start(reinterpret_cast<uv_stream_t*>(&self->tcp_), onAlloc, onRead);
