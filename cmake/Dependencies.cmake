@@ -11,6 +11,7 @@ find_package(OpenSSL 3 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(Threads REQUIRED)
+find_package(ICU REQUIRED COMPONENTS uc)
 find_library(LMDB_LIBRARY lmdb REQUIRED)
 find_path(LMDB_INCLUDE_DIR lmdb.h REQUIRED)
 

@@ -114,6 +114,10 @@ void AccessLog::appendJson(const AccessLogEntry& e, double latency_ms) {
   } else {
     out.append(",\"upstream_ms\":null");
   }
+  if (e.cpu_ms >= 0) {
+    snprintf(num, sizeof num, ",\"cpu_ms\":%.3f", e.cpu_ms);
+    out.append(num);
+  }
   snprintf(num, sizeof num, ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64, e.bytes_in,
            e.bytes_out);
   out.append(num);

@@ -26,6 +26,7 @@ struct AccessLogEntry {
   int64_t start_unix_ms = 0;  // wall clock at request start
   uint64_t start_ns = 0;      // uv_hrtime() at request start
   double upstream_ms = -1;    // < 0: no upstream contacted
+  double cpu_ms = -1;         // < 0: no JavaScript ran
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
   // Extra top-level fields as a JSON object body without braces ("\"a\":1,\"b\":\"x\""),

@@ -1,6 +1,10 @@
 #include "runtime/deployment.h"
 
 #include <atomic>
+#include <cstdio>
+
+#include "runtime/script_instance.h"
+#include "runtime/worker.h"
 
 namespace isogate {
 
@@ -9,9 +13,15 @@ std::atomic<uint64_t> next_deployment_id{1};
 
 void requireSupported(const Config& config) {
   for (size_t i = 0; i < config.routes.size(); ++i) {
-    if (config.routes[i].script) {
-      throw ConfigError(config.file + ": routes[" + std::to_string(i) +
-                        "].script: JavaScript routes need the V8 runtime, which this build does not include yet");
+    for (const BindingConfig& b : config.routes[i].bindings) {
+      const char* missing = b.type == BindingConfig::Type::kJwt         ? "jwt"
+                            : b.type == BindingConfig::Type::kRateLimit ? "ratelimit"
+                            : b.type == BindingConfig::Type::kKv        ? "kv"
+                                                                        : nullptr;
+      if (missing) {
+        throw ConfigError(config.file + ": routes[" + std::to_string(i) + "].bindings." + b.name +
+                          ".type: \"" + missing + "\" bindings are not available in this build yet");
+      }
     }
   }
 }
@@ -20,7 +30,16 @@ void requireSupported(const Config& config) {
 Deployment::Deployment(Config config)
     : config_((requireSupported(config), std::move(config))),
       router_(config_.routes),
-      id_(next_deployment_id++) {}
+      id_(next_deployment_id++) {
+  bundles_.resize(config_.routes.size());
+  for (size_t i = 0; i < config_.routes.size(); ++i) {
+    if (config_.routes[i].script) bundles_[i] = ScriptBundle::load(*config_.routes[i].script, config_.dir);
+  }
+}
+
+std::shared_ptr<const ScriptBundle> Deployment::bundle(size_t route_index) const {
+  return route_index < bundles_.size() ? bundles_[route_index] : nullptr;
+}
 
 std::vector<std::string> inactiveSettings(const Config& config) {
   std::vector<std::string> out;
@@ -36,12 +55,58 @@ std::vector<std::string> inactiveSettings(const Config& config) {
   return out;
 }
 
-DeploymentInstance::DeploymentInstance(uv_loop_t* loop, std::shared_ptr<const Deployment> deployment)
-    : deployment_(std::move(deployment)) {
+DeploymentInstance::DeploymentInstance(Worker& worker, std::shared_ptr<const Deployment> deployment)
+    : worker_(worker), deployment_(std::move(deployment)) {
   const Config& config = deployment_->config();
   for (const auto& [name, origin] : config.origins) {
-    pools_.emplace(name, std::make_unique<OriginPool>(loop, origin, config.limits));
+    pools_.emplace(name, std::make_unique<OriginPool>(worker_.loop(), origin, config.limits));
   }
+}
+
+DeploymentInstance::~DeploymentInstance() {
+  // Isolates first: their pending fetches use the pools.
+  scripts_.clear();
+}
+
+OriginPool* DeploymentInstance::egressPool(const std::string& scheme, const std::string& host, uint16_t port) {
+  std::string key = scheme + "://" + host + ":" + std::to_string(port);
+  auto it = egress_pools_.find(key);
+  if (it != egress_pools_.end()) return it->second.get();
+  OriginConfig origin;
+  origin.name = host;
+  origin.url = key;
+  origin.parsed.scheme = scheme;
+  origin.parsed.host = host;
+  origin.parsed.port = port;
+  auto pool = std::make_unique<OriginPool>(worker_.loop(), origin, deployment_->config().limits);
+  return egress_pools_.emplace(key, std::move(pool)).first->second.get();
+}
+
+ScriptInstance* DeploymentInstance::scriptInstance(size_t route_index, std::string* error) {
+  auto it = scripts_.find(route_index);
+  if (it != scripts_.end()) return it->second.get();
+  ScriptInstance::Services services;
+  services.worker = &worker_;
+  services.deployment = this;
+  services.config = &deployment_->config();
+  services.route = &deployment_->config().routes[route_index];
+  services.route_index = route_index;
+  services.dev = worker_.devMode();
+  std::unique_ptr<ScriptInstance> instance =
+      ScriptInstance::create(services, deployment_->bundle(route_index), error);
+  if (!instance) return nullptr;
+  return scripts_.emplace(route_index, std::move(instance)).first->second.get();
+}
+
+void DeploymentInstance::discardScriptInstance(size_t route_index) {
+  auto it = scripts_.find(route_index);
+  if (it == scripts_.end()) return;
+  std::shared_ptr<ScriptInstance> instance(std::move(it->second));
+  scripts_.erase(it);
+  fprintf(stderr, "isogate: route %s: isolate discarded (%s)\n",
+          deployment_->config().routes[route_index].name.c_str(), instance->brokenReason().c_str());
+  instance->failAll();
+  worker_.defer([instance] {});  // disposed after the current JavaScript has unwound
 }
 
 OriginPool* DeploymentInstance::pool(const std::string& origin_name) {

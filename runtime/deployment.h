@@ -15,23 +15,32 @@
 
 #include "runtime/config.h"
 #include "runtime/router.h"
+#include "runtime/script_bundle.h"
 #include "runtime/upstream.h"
 
 namespace isogate {
 
+class ScriptInstance;
+class Worker;
+
 class Deployment {
  public:
-  // Throws ConfigError when the config uses something this build cannot run.
+  // Loads and checks every script bundle (main thread). Throws ConfigError
+  // when the config uses something this build cannot run, ScriptError when a
+  // script does not compile or link.
   explicit Deployment(Config config);
 
   const Config& config() const { return config_; }
   const Router& router() const { return router_; }
   uint64_t id() const { return id_; }
+  // The bundle of a script route (null for proxy routes).
+  std::shared_ptr<const ScriptBundle> bundle(size_t route_index) const;
 
  private:
   Config config_;
   Router router_;
   uint64_t id_;
+  std::vector<std::shared_ptr<const ScriptBundle>> bundles_;  // by route index
 };
 
 // Settings that load but have no effect in this build yet (admin listener,
@@ -41,14 +50,30 @@ std::vector<std::string> inactiveSettings(const Config& config);
 
 class DeploymentInstance {
  public:
-  DeploymentInstance(uv_loop_t* loop, std::shared_ptr<const Deployment> deployment);
+  DeploymentInstance(Worker& worker, std::shared_ptr<const Deployment> deployment);
+  ~DeploymentInstance();
   const Deployment& deployment() const { return *deployment_; }
+  Worker& worker() const { return worker_; }
   // The worker-local pool for a configured origin; nullptr if unknown.
   OriginPool* pool(const std::string& origin_name);
+  // A pool for a host reached through the egress allow-list (created on first use).
+  OriginPool* egressPool(const std::string& scheme, const std::string& host, uint16_t port);
+  const std::map<std::string, std::unique_ptr<OriginPool>>& pools() const { return pools_; }
+
+  // The route's script instance on this worker, created on first use.
+  // nullptr with *error set when it cannot be created.
+  ScriptInstance* scriptInstance(size_t route_index, std::string* error);
+  // Drops a broken instance (cpu_ms, memory_mb): its requests get 503 and the
+  // next request builds a fresh one. The isolate is disposed on the next loop
+  // iteration, outside any JavaScript.
+  void discardScriptInstance(size_t route_index);
 
  private:
+  Worker& worker_;
   std::shared_ptr<const Deployment> deployment_;
   std::map<std::string, std::unique_ptr<OriginPool>> pools_;
+  std::map<std::string, std::unique_ptr<OriginPool>> egress_pools_;
+  std::map<size_t, std::unique_ptr<ScriptInstance>> scripts_;
 };
 
 }  // namespace isogate

@@ -130,6 +130,9 @@ int Process::run() {
   } catch (const ConfigError& e) {
     fprintf(stderr, "%s\n", e.what());
     return 1;
+  } catch (const ScriptError& e) {
+    fprintf(stderr, "%s\n", e.what());
+    return 1;
   }
   const Config& config = deployment->config();
   for (const std::string& warning : inactiveSettings(config)) fprintf(stderr, "isogate: warning: %s\n", warning.c_str());
@@ -154,6 +157,7 @@ int Process::run() {
     wo.index = static_cast<int>(w);
     wo.listen_fds = fds[w];
     wo.log_format = options_.dev ? AccessLog::Format::kPretty : AccessLog::Format::kJson;
+    wo.dev = options_.dev;
     workers_.push_back(std::make_unique<Worker>(std::move(wo), deployment, *log_output_));
   }
   for (auto& w : workers_) w->start();
@@ -186,7 +190,7 @@ void Process::reload(const char* why) {
   std::shared_ptr<const Deployment> deployment;
   try {
     deployment = load();
-  } catch (const ConfigError& e) {
+  } catch (const std::runtime_error& e) {  // ConfigError or ScriptError
     fprintf(stderr, "isogate: reload (%s) failed, still serving the previous config: %s\n", why, e.what());
     return;
   }

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "runtime/proxy_handler.h"
+#include "runtime/script_handler.h"
 #include "runtime/server_connection.h"
 
 namespace isogate {
@@ -19,7 +20,7 @@ Worker::Worker(Options options, std::shared_ptr<const Deployment> deployment, Lo
   uv_idle_init(&loop_, &idle_);
   idle_.data = this;
   access_log_ = std::make_unique<AccessLog>(&loop_, options_.log_format, log_output_);
-  instance_ = std::make_shared<DeploymentInstance>(&loop_, std::move(deployment));
+  instance_ = std::make_shared<DeploymentInstance>(*this, std::move(deployment));
   for (int fd : options_.listen_fds) {
     auto* tcp = new uv_tcp_t;
     uv_tcp_init(&loop_, tcp);
@@ -46,6 +47,7 @@ void Worker::join() {
 }
 
 void Worker::run() {
+  watchdog_slot_ = CpuWatchdog::instance().registerThread();
   uv_run(&loop_, UV_RUN_DEFAULT);
   // Everything is closed; let the close callbacks of the last handles run.
   access_log_->flush();
@@ -75,7 +77,7 @@ void Worker::onAsync(uv_async_t* handle) {
 void Worker::setDeployment(std::shared_ptr<const Deployment> deployment) {
   post([this, deployment = std::move(deployment)]() mutable {
     // In-flight exchanges keep the old instance (and its pools) alive.
-    instance_ = std::make_shared<DeploymentInstance>(&loop_, std::move(deployment));
+    instance_ = std::make_shared<DeploymentInstance>(*this, std::move(deployment));
   });
 }
 
@@ -201,6 +203,7 @@ std::unique_ptr<ExchangeHandler> Worker::dispatch(Exchange& exchange) {
     OriginPool* pool = instance_->pool(route.proxy->origin);
     if (pool) return std::make_unique<ProxyHandler>(exchange, instance_, route, *pool);
   }
+  if (route.script) return std::make_unique<ScriptHandler>(exchange, instance_, match.route_index);
   exchange.sendError(500, "internal_error", "route has no runnable action");
   return nullptr;
 }

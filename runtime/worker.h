@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "runtime/access_log.h"
+#include "runtime/cpu_watchdog.h"
 #include "runtime/deployment.h"
 #include "runtime/exchange.h"
 #include "runtime/timer.h"
@@ -29,6 +30,7 @@ class Worker {
     int index = 0;
     std::vector<int> listen_fds;  // bound, listening sockets; the worker owns them
     AccessLog::Format log_format = AccessLog::Format::kJson;
+    bool dev = false;
   };
   Worker(Options options, std::shared_ptr<const Deployment> deployment, LogOutput& log_output);
   ~Worker();
@@ -49,6 +51,9 @@ class Worker {
   const std::string& dateHeader();
   AccessLog& accessLog() { return *access_log_; }
   bool draining() const { return draining_; }
+  bool devMode() const { return options_.dev; }
+  // This thread's CPU watchdog slot (registered when the thread starts).
+  CpuWatchdog::Slot* cpuWatchdogSlot() const { return watchdog_slot_; }
   const Deployment& deployment() const { return instance_->deployment(); }
 
   // Routes a request whose head has arrived. Returns the handler that will
@@ -96,6 +101,7 @@ class Worker {
   std::vector<std::function<void()>> deferred_;
   std::vector<std::unique_ptr<ExchangeHandler>> retired_;
   std::thread thread_;
+  CpuWatchdog::Slot* watchdog_slot_ = nullptr;
 };
 
 }  // namespace isogate

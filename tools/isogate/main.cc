@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "bindings/registry.h"
 #include "runtime/config.h"
 #include "runtime/deployment.h"
 #include "runtime/gateway.h"
@@ -24,6 +25,9 @@ int runCheck(const std::string& file) {
             config.origins.size());
     return 0;
   } catch (const isogate::ConfigError& e) {
+    fprintf(stderr, "%s\n", e.what());
+    return kExitUserError;
+  } catch (const isogate::ScriptError& e) {
     fprintf(stderr, "%s\n", e.what());
     return kExitUserError;
   }
@@ -52,6 +56,7 @@ int main(int argc, char** argv) {
 
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
+  isogate::setScriptBindings(&isogate::allBindings());
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

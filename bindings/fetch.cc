@@ -1,0 +1,430 @@
+// fetch(), Request, Response, Headers (bindings/js/fetch_api.js) and the
+// natives behind them: fetch to origins and the egress allow-list over the
+// worker's pooled HTTP client, and host bodies (the client's request body, an
+// origin's response body) that stream unless JavaScript reads them.
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "bindings/js_installer.h"
+#include "bindings/registry.h"
+#include "runtime/deployment.h"
+#include "runtime/js_errors.h"
+#include "runtime/upstream.h"
+#include "runtime/worker.h"
+
+namespace isogate {
+
+extern const char kJs_fetch_api[];
+
+namespace {
+
+struct FetchUrl {
+  std::string scheme, host, target;  // target: path + query
+  uint16_t port = 0;
+  bool explicit_port = false;
+};
+
+bool parseFetchUrl(const std::string& url, FetchUrl* out) {
+  size_t colon = url.find("://");
+  if (colon == std::string::npos) return false;
+  out->scheme = url.substr(0, colon);
+  if (out->scheme != "http" && out->scheme != "https") return false;
+  size_t start = colon + 3;
+  size_t end = url.find_first_of("/?#", start);
+  std::string authority = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  if (authority.find('@') != std::string::npos) authority = authority.substr(authority.rfind('@') + 1);
+  size_t port_sep = authority.rfind(':');
+  if (port_sep != std::string::npos && authority.find(']', port_sep) == std::string::npos) {
+    out->port = static_cast<uint16_t>(std::stoi(authority.substr(port_sep + 1)));
+    out->explicit_port = true;
+    authority = authority.substr(0, port_sep);
+  } else {
+    out->port = out->scheme == "https" ? 443 : 80;
+  }
+  if (authority.size() > 1 && authority.front() == '[') authority = authority.substr(1, authority.size() - 2);
+  out->host = authority;
+  std::string rest = end == std::string::npos ? "/" : url.substr(end);
+  size_t hash = rest.find('#');
+  if (hash != std::string::npos) rest = rest.substr(0, hash);
+  if (rest.empty() || rest[0] != '/') rest = "/" + rest;
+  out->target = rest;
+  return !out->host.empty();
+}
+
+void reject(v8::Isolate* isolate, v8::Local<v8::Promise::Resolver> resolver, v8::Local<v8::Value> error) {
+  resolver->Reject(isolate->GetCurrentContext(), error).Check();
+}
+
+// One fetch: the pending promise until the response head arrives, then the
+// response body as a host body. Owned by a PendingFetch resource while the
+// promise is pending, then by the body handle (or whoever took it).
+class UpstreamFetch final : public HostBody, public UpstreamResponseHandler, public BodySink {
+ public:
+  UpstreamFetch(ScriptInstance& instance, std::shared_ptr<RequestContext> request, std::string url)
+      : instance_(instance), request_(std::move(request)), url_(std::move(url)) {}
+
+  void start(OriginPool& pool, UpstreamRequestHead head, std::unique_ptr<HostBody> request_body,
+             std::string body_bytes, v8::Local<v8::Promise::Resolver> resolver, uint64_t pending_id) {
+    pending_id_ = pending_id;
+    resolver_.Reset(instance_.isolate(), resolver);
+    // A failure inside start() must not destroy us before we return.
+    starting_ = true;
+    upstream_ = std::make_unique<UpstreamRequest>(pool, std::move(head), *this);
+    upstream_->start();
+    if (upstream_ && request_body) {
+      request_body_ = std::move(request_body);
+      request_body_->start(this);
+    } else if (upstream_) {
+      if (!body_bytes.empty()) upstream_->sendBody(body_bytes.data(), body_bytes.size());
+      if (upstream_) upstream_->finishBody();
+    }
+    starting_ = false;
+    if (finished_ && pending_id_) instance_.removeResource(pending_id_);  // destroys this
+  }
+
+  // HostBody (the response body)
+  void pause() override {
+    if (upstream_) upstream_->pauseResponse();
+  }
+  void resume() override {
+    if (upstream_) upstream_->resumeResponse();
+  }
+  void cancel() override { upstream_.reset(); }
+  std::optional<uint64_t> knownLength() const override { return length_; }
+
+ private:
+  void onBufferFull() override { pause(); }
+  void onBufferDrained() override { resume(); }
+
+  // BodySink (the request body streamed to the origin)
+  void onBodyData(const char* data, size_t len) override {
+    if (!upstream_) return;
+    upstream_->sendBody(data, len);
+    if (upstream_ && upstream_->bodyBackedUp() && request_body_) request_body_->pause();
+  }
+  void onBodyEnd() override {
+    if (upstream_) upstream_->finishBody();
+  }
+  void onBodyError() override {
+    // The client went away mid-upload: the origin must not see a complete request.
+    upstream_.reset();
+    failPending("Network connection lost.");
+  }
+
+  // UpstreamResponseHandler
+  void onUpstreamRequestDrained() override {
+    if (request_body_) request_body_->resume();
+  }
+
+  void onUpstreamHead(ResponseHead&& head, BodyFraming framing, uint64_t content_length) override {
+    head_received_ = true;
+    if (framing == BodyFraming::kContentLength) length_ = content_length;
+    const bool has_body = framing != BodyFraming::kNone;
+    v8::Isolate* isolate = instance_.isolate();
+    std::shared_ptr<RequestContext> request = request_;
+    instance_.runFromHost(request, [&] {
+      v8::Local<v8::Context> context = instance_.context();
+      v8::Local<v8::Promise::Resolver> resolver = resolver_.Get(isolate);
+      resolver_.Reset();
+      v8::Local<v8::Array> headers = v8::Array::New(isolate, static_cast<int>(head.headers.size() * 2));
+      uint32_t i = 0;
+      for (const Header& h : head.headers) {
+        headers->Set(context, i++, v8Str(isolate, h.name)).Check();
+        headers->Set(context, i++, v8Str(isolate, h.value)).Check();
+      }
+      v8::Local<v8::Value> body = v8::Null(isolate);
+      if (has_body) {
+        // From now on the body handle owns this fetch.
+        std::unique_ptr<HostResource> pending = instance_.takeResource(pending_id_);
+        pending_id_ = 0;
+        std::unique_ptr<UpstreamFetch> self = std::move(static_cast<Owner*>(pending.get())->fetch);
+        body = instance_.wrapBody(std::move(self), request->id);
+      }
+      std::string reason = head.reason.empty() ? reasonPhrase(head.status) : head.reason;
+      v8::Local<v8::Value> parts[5] = {v8::Integer::New(isolate, head.status), v8Str(isolate, reason), headers,
+                                       body, v8Str(isolate, url_)};
+      resolver->Resolve(context, v8::Array::New(isolate, parts, 5)).Check();
+    });
+  }
+
+  void onUpstreamBody(const char* data, size_t len) override { push(data, len); }
+
+  void onUpstreamComplete() override {
+    end();
+    if (pending_id_) release();  // a bodiless response: we are done
+  }
+
+  // Drops the pending-fetch resource that owns us (now, or after start()).
+  void release() {
+    finished_ = true;
+    if (starting_) return;
+    uint64_t id = pending_id_;
+    pending_id_ = 0;
+    instance_.removeResource(id);  // destroys this
+  }
+
+  void onUpstreamError(UpstreamError error) override {
+    if (head_received_) {
+      fail();
+      return;
+    }
+    std::string message = error == UpstreamError::kConnectTimeout || error == UpstreamError::kResponseTimeout
+                              ? "fetch to " + url_ + " timed out"
+                              : "fetch to " + url_ + " failed: " + upstreamErrorName(error);
+    failPending(message);
+  }
+
+  void failPending(const std::string& message) {
+    if (resolver_.IsEmpty()) return;
+    v8::Isolate* isolate = instance_.isolate();
+    std::shared_ptr<RequestContext> request = request_;
+    instance_.runFromHost(request, [&] {
+      v8::Local<v8::Promise::Resolver> resolver = resolver_.Get(isolate);
+      resolver_.Reset();
+      reject(isolate, resolver, v8::Exception::TypeError(v8Str(isolate, message)));
+    });
+    if (pending_id_) release();
+  }
+
+ public:
+  struct Owner : HostResource {
+    std::unique_ptr<UpstreamFetch> fetch;
+  };
+
+ private:
+  ScriptInstance& instance_;
+  std::shared_ptr<RequestContext> request_;
+  std::string url_;
+  uint64_t pending_id_ = 0;
+  v8::Global<v8::Promise::Resolver> resolver_;
+  std::unique_ptr<UpstreamRequest> upstream_;
+  std::unique_ptr<HostBody> request_body_;
+  std::optional<uint64_t> length_;
+  bool head_received_ = false;
+  bool starting_ = false;
+  bool finished_ = false;
+};
+
+// Reads a host body completely for text()/json()/arrayBuffer().
+class BodyReader final : public HostResource, public BodySink {
+ public:
+  BodyReader(ScriptInstance& instance, std::shared_ptr<RequestContext> request, size_t limit)
+      : instance_(instance), request_(std::move(request)), limit_(limit) {}
+  void start(HostBody* body, uint64_t id, v8::Local<v8::Promise::Resolver> resolver) {
+    id_ = id;
+    body_ = body;
+    resolver_.Reset(instance_.isolate(), resolver);
+    body->start(this);
+  }
+
+ private:
+  void onBodyData(const char* data, size_t len) override {
+    if (data_.size() + len > limit_) {
+      finish(false, "the body is larger than limits.memory_mb allows to read into memory");
+      return;
+    }
+    data_.append(data, len);
+  }
+  void onBodyEnd() override { finish(true, nullptr); }
+  void onBodyError() override { finish(false, "the body could not be read completely (connection lost)"); }
+
+  void finish(bool ok, const char* error) {
+    if (resolver_.IsEmpty()) return;
+    if (!ok && body_) body_->cancel();
+    v8::Isolate* isolate = instance_.isolate();
+    std::shared_ptr<RequestContext> request = request_;
+    instance_.runFromHost(request, [&] {
+      v8::Local<v8::Context> context = instance_.context();
+      v8::Local<v8::Promise::Resolver> resolver = resolver_.Get(isolate);
+      resolver_.Reset();
+      if (!ok) {
+        reject(isolate, resolver, v8::Exception::TypeError(v8Str(isolate, error)));
+        return;
+      }
+      std::unique_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(isolate, data_.size());
+      if (!data_.empty()) std::copy(data_.begin(), data_.end(), static_cast<char*>(store->Data()));
+      data_.clear();
+      resolver->Resolve(context, v8::ArrayBuffer::New(isolate, std::move(store))).Check();
+    });
+    instance_.removeResource(id_);  // destroys this
+  }
+
+  ScriptInstance& instance_;
+  std::shared_ptr<RequestContext> request_;
+  size_t limit_;
+  uint64_t id_ = 0;
+  HostBody* body_ = nullptr;
+  std::string data_;
+  v8::Global<v8::Promise::Resolver> resolver_;
+};
+
+void readBody(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  ScriptInstance* instance = ScriptInstance::fromContext(context);
+  v8::Local<v8::Promise::Resolver> resolver = v8::Promise::Resolver::New(context).ToLocalChecked();
+  info.GetReturnValue().Set(resolver->GetPromise());
+  HostBody* body = instance->bodyFromHandle(info[0]);
+  if (!body || body->started()) {
+    reject(isolate, resolver, v8::Exception::TypeError(v8Str(isolate, "Body has already been used.")));
+    return;
+  }
+  std::shared_ptr<RequestContext> request = instance->requestForHostWork();
+  size_t limit = static_cast<size_t>(instance->services().config->limits.memory_mb) << 20;
+  auto reader = std::make_unique<BodyReader>(*instance, request, limit);
+  BodyReader* raw = reader.get();
+  uint64_t id = instance->addResource(std::move(reader), request->id);
+  raw->start(body, id, resolver);
+}
+
+void isBodyHandle(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  ScriptInstance* instance = ScriptInstance::fromContext(info.GetIsolate()->GetCurrentContext());
+  info.GetReturnValue().Set(instance->isBodyHandle(info[0]));
+}
+
+// Picks the pool for a URL: a configured origin (by URL or by name), or a host
+// on the egress allow-list. Returns nullptr with *error set otherwise.
+OriginPool* selectPool(ScriptInstance& instance, const std::string& url, const FetchUrl& parsed,
+                       const std::string& origin_name, std::string* error, std::string* host_header) {
+  DeploymentInstance& deployment = *instance.services().deployment;
+  const Config& config = deployment.deployment().config();
+  if (!origin_name.empty()) {
+    OriginPool* pool = deployment.pool(origin_name);
+    if (pool) *host_header = pool->origin().parsed.authority();
+    return pool;
+  }
+  std::string host = parsed.host;
+  std::transform(host.begin(), host.end(), host.begin(), ::tolower);
+  for (const auto& [name, origin] : config.origins) {
+    const OriginUrl& o = origin.parsed;
+    std::string lower_name = name;
+    std::transform(lower_name.begin(), lower_name.end(), lower_name.begin(), ::tolower);
+    const bool by_url = o.scheme == parsed.scheme && o.host == host && o.port == parsed.port;
+    const bool by_name = host == lower_name && !parsed.explicit_port;
+    if (by_url || by_name) {
+      *host_header = o.authority();
+      return deployment.pool(name);
+    }
+  }
+  for (const std::string& prefix : config.egress) {
+    if (url.compare(0, prefix.size(), prefix) == 0) {
+      *host_header = parsed.explicit_port ? host + ":" + std::to_string(parsed.port) : host;
+      return deployment.egressPool(parsed.scheme, host, parsed.port);
+    }
+  }
+  *error = "fetch to " + url + " is not allowed: scripts may reach configured origins and the \"egress\" allow-list only";
+  return nullptr;
+}
+
+void nativeFetch(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  ScriptInstance* instance = ScriptInstance::fromContext(context);
+  v8::Local<v8::Promise::Resolver> resolver = v8::Promise::Resolver::New(context).ToLocalChecked();
+  info.GetReturnValue().Set(resolver->GetPromise());
+  auto fail = [&](const std::string& message) {
+    reject(isolate, resolver, v8::Exception::TypeError(v8Str(isolate, message)));
+  };
+
+  const std::string method = toUtf8(isolate, info[0]);
+  const std::string url = toUtf8(isolate, info[1]);
+  const std::string origin_name = info[4]->IsString() ? toUtf8(isolate, info[4]) : "";
+  FetchUrl parsed;
+  if (!parseFetchUrl(url, &parsed)) return fail("fetch: unsupported URL " + url);
+  std::string error, host_header;
+  OriginPool* pool = selectPool(*instance, url, parsed, origin_name, &error, &host_header);
+  if (!pool) return fail(error.empty() ? "unknown origin " + origin_name : error);
+  if (pool->origin().parsed.scheme == "https") {
+    return fail("fetch to " + url + ": HTTPS origins are not supported by this build yet");
+  }
+  std::shared_ptr<RequestContext> request = instance->requestForHostWork();
+  const uint32_t max_subrequests = instance->services().config->limits.subrequests;
+  if (++request->subrequests > max_subrequests) {
+    return fail("Too many subrequests: limits.subrequests is " + std::to_string(max_subrequests));
+  }
+
+  UpstreamRequestHead head;
+  head.method = method;
+  std::string target = pool->origin().parsed.base_path + parsed.target;
+  head.head.reserve(256);
+  head.head.append(method).append(" ").append(target).append(" HTTP/1.1\r\n");
+  appendHeader(head.head, "Host", host_header);
+  bool has_request_id = false;
+  if (info[2]->IsArray()) {
+    v8::Local<v8::Array> headers = info[2].As<v8::Array>();
+    std::string connection;
+    for (uint32_t i = 0; i + 1 < headers->Length(); i += 2) {
+      if (toUtf8(isolate, headers->Get(context, i).ToLocalChecked()) == "connection") {
+        connection = toUtf8(isolate, headers->Get(context, i + 1).ToLocalChecked());
+      }
+    }
+    for (uint32_t i = 0; i + 1 < headers->Length(); i += 2) {
+      std::string name = toUtf8(isolate, headers->Get(context, i).ToLocalChecked());
+      if (isHopByHop(name, connection) || equalsIgnoreCase(name, "host") ||
+          equalsIgnoreCase(name, "content-length")) {
+        continue;
+      }
+      has_request_id = has_request_id || equalsIgnoreCase(name, "x-request-id");
+      appendHeader(head.head, name, toUtf8(isolate, headers->Get(context, i + 1).ToLocalChecked()));
+    }
+  }
+  if (!has_request_id && !request->request_id.empty()) appendHeader(head.head, "X-Request-ID", request->request_id);
+
+  std::unique_ptr<HostBody> stream;
+  std::string bytes;
+  if (instance->isBodyHandle(info[3])) {
+    if (HostBody* body = instance->bodyFromHandle(info[3]); !body || body->started()) {
+      return fail("Body has already been used.");
+    }
+    stream = instance->takeBodyFromHandle(info[3]);
+  } else if (info[3]->IsUint8Array()) {
+    v8::Local<v8::Uint8Array> array = info[3].As<v8::Uint8Array>();
+    bytes.resize(array->ByteLength());
+    if (!bytes.empty()) array->CopyContents(bytes.data(), bytes.size());
+  }
+  if (stream && !stream->knownLength()) {
+    appendHeader(head.head, "Transfer-Encoding", "chunked");
+    head.body_framing = BodyFraming::kChunked;
+  } else {
+    uint64_t length = stream ? *stream->knownLength() : bytes.size();
+    if (length > 0 || (method != "GET" && method != "HEAD" && method != "OPTIONS" && method != "DELETE")) {
+      appendHeader(head.head, "Content-Length", std::to_string(length));
+    }
+    head.body_framing = length > 0 ? BodyFraming::kContentLength : BodyFraming::kNone;
+  }
+  head.head.append("\r\n");
+  head.replayable = !stream && bytes.empty() && method != "POST" && method != "PATCH";
+
+  auto owner = std::make_unique<UpstreamFetch::Owner>();
+  owner->fetch = std::make_unique<UpstreamFetch>(*instance, request, url);
+  UpstreamFetch* fetch = owner->fetch.get();
+  uint64_t id = instance->addResource(std::move(owner), request->id);
+  fetch->start(*pool, std::move(head), std::move(stream), std::move(bytes), resolver, id);
+}
+
+}  // namespace
+
+void installFetch(ScriptInstance& instance, v8::Local<v8::Context> context, v8::Local<v8::Object>) {
+  v8::Isolate* isolate = instance.isolate();
+  v8::Local<v8::Object> native = v8::Object::New(isolate);
+  setMethod(context, native, "readBody", readBody);
+  setMethod(context, native, "fetch", nativeFetch);
+  setMethod(context, native, "isBodyHandle", isBodyHandle);
+  v8::Local<v8::Value> result;
+  if (!runJsInstaller(instance, "fetch_api.js", kJs_fetch_api, native).ToLocal(&result) || !result->IsObject()) {
+    return;
+  }
+  v8::Local<v8::Object> internals = result.As<v8::Object>();
+  auto function = [&](const char* name, v8::Global<v8::Function>* out) {
+    v8::Local<v8::Value> fn;
+    if (internals->Get(context, v8Str(isolate, name)).ToLocal(&fn) && fn->IsFunction()) {
+      out->Reset(isolate, fn.As<v8::Function>());
+    }
+  };
+  function("makeRequest", &instance.internals().make_request);
+  function("responseParts", &instance.internals().response_parts);
+  function("makeOriginBinding", &instance.internals().make_origin_binding);
+}
+
+}  // namespace isogate

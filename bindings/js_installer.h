@@ -1,0 +1,23 @@
+#pragma once
+// Runs one of the embedded bindings/js/*.js files: each is a single function
+// expression `(function (global, native) { ... })` evaluated once per context.
+// Also small helpers for defining native functions on an object.
+
+#include <v8.h>
+
+namespace isogate {
+
+class ScriptInstance;
+
+// Evaluates `source` (named `name` in stack traces) and calls the function
+// with (global, native). Returns its result (empty if it threw).
+v8::MaybeLocal<v8::Value> runJsInstaller(ScriptInstance& instance, const char* name, const char* source,
+                                         v8::Local<v8::Object> native);
+
+// Sets a native function as a non-enumerable property.
+void setMethod(v8::Local<v8::Context> context, v8::Local<v8::Object> target, const char* name,
+               v8::FunctionCallback callback, v8::Local<v8::Value> data = v8::Local<v8::Value>());
+// Throws a TypeError with `message` in the current isolate.
+void throwTypeError(v8::Isolate* isolate, const char* message);
+
+}  // namespace isogate

@@ -1,0 +1,18 @@
+# Writes OUTPUT, a C++ file defining `const char kJs_<name>[]` for each of
+# INPUTS ("|"-separated bindings/js/<name>.js paths), as raw string literals.
+string(REPLACE "|" ";" INPUTS "${INPUTS}")
+set(content "// Generated from bindings/js/*.js by cmake/EmbedJs.cmake. Do not edit.\n")
+string(APPEND content "namespace isogate {\n")
+foreach(input ${INPUTS})
+  get_filename_component(name "${input}" NAME_WE)
+  file(READ "${input}" js)
+  string(FIND "${js}" ")isogate_js\"" clash)
+  if(NOT clash EQUAL -1)
+    message(FATAL_ERROR "${input} contains the raw-string delimiter")
+  endif()
+  string(APPEND content "extern const char kJs_${name}[];\n")
+  string(APPEND content "const char kJs_${name}[] = R\"isogate_js(${js})isogate_js\";\n")
+endforeach()
+string(APPEND content "}  // namespace isogate\n")
+file(WRITE "${OUTPUT}.tmp" "${content}")
+file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)

@@ -1,0 +1,39 @@
+#include "runtime/host_body.h"
+
+namespace isogate {
+
+void HostBody::start(BodySink* sink) {
+  if (sink_) return;
+  sink_ = sink;
+  if (!buffer_.empty()) {
+    std::string data = std::move(buffer_);
+    buffer_.clear();
+    sink_->onBodyData(data.data(), data.size());
+    onBufferDrained();
+  }
+  if (end_ == End::kEnd) sink_->onBodyEnd();
+  if (end_ == End::kError) sink_->onBodyError();
+}
+
+void HostBody::push(const char* data, size_t len) {
+  if (sink_) {
+    sink_->onBodyData(data, len);
+    return;
+  }
+  buffer_.append(data, len);
+  if (buffer_.size() >= kBufferLimit) onBufferFull();
+}
+
+void HostBody::end() {
+  if (end_ != End::kNone) return;
+  end_ = End::kEnd;
+  if (sink_) sink_->onBodyEnd();
+}
+
+void HostBody::fail() {
+  if (end_ != End::kNone) return;
+  end_ = End::kError;
+  if (sink_) sink_->onBodyError();
+}
+
+}  // namespace isogate

@@ -1,0 +1,363 @@
+#include "runtime/script_handler.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "runtime/js_errors.h"
+#include "runtime/worker.h"
+
+namespace isogate {
+
+// The client's request body, as a host body handed to the script.
+class RequestBodyStream final : public HostBody {
+ public:
+  RequestBodyStream(ScriptHandler* feeder, std::optional<uint64_t> length)
+      : feeder_(feeder), length_(length) {}
+  ~RequestBodyStream() override {
+    if (feeder_) feeder_->detachRequestBody();
+  }
+  void detachFeeder() { feeder_ = nullptr; }
+
+  void pause() override {
+    if (feeder_ && feeder_->exchange()) feeder_->exchange()->pauseRequestBody();
+  }
+  void resume() override {
+    if (feeder_ && feeder_->exchange()) feeder_->exchange()->resumeRequestBody();
+  }
+  void cancel() override {}
+  std::optional<uint64_t> knownLength() const override { return length_; }
+
+ protected:
+  void onBufferFull() override { pause(); }
+  void onBufferDrained() override { resume(); }
+
+ private:
+  ScriptHandler* feeder_;
+  std::optional<uint64_t> length_;
+};
+
+namespace {
+
+constexpr const char* kStandardLogFields[] = {
+    "timestamp", "request_id", "method", "path", "route", "status", "latency_ms",
+    "upstream_ms", "cpu_ms", "bytes_in", "bytes_out", "user_agent", "remote_addr", "cache"};
+
+ScriptHandler* handlerOf(const v8::FunctionCallbackInfo<v8::Value>& info, ScriptInstance** instance,
+                         std::shared_ptr<RequestContext>* request) {
+  *instance = ScriptInstance::fromContext(info.GetIsolate()->GetCurrentContext());
+  uint64_t id = static_cast<uint64_t>(info.Data().As<v8::Number>()->Value());
+  *request = (*instance)->liveRequest(id);
+  return *request ? (*request)->handler : nullptr;
+}
+
+void onResolved(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  ScriptInstance* instance;
+  std::shared_ptr<RequestContext> request;
+  ScriptHandler* handler = handlerOf(info, &instance, &request);
+  if (!request) return;
+  request->response_settled = true;
+  if (handler) handler->onHandlerResult(*instance, info[0]);
+  instance->maybeRetire(request);
+}
+
+void onRejected(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  ScriptInstance* instance;
+  std::shared_ptr<RequestContext> request;
+  ScriptHandler* handler = handlerOf(info, &instance, &request);
+  if (!request) return;
+  request->response_settled = true;
+  if (handler) handler->onHandlerException(*instance, info[0]);
+  instance->maybeRetire(request);
+}
+
+void waitUntilSettled(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  ScriptInstance* instance;
+  std::shared_ptr<RequestContext> request;
+  handlerOf(info, &instance, &request);
+  if (!request) return;
+  --request->wait_until_pending;
+  instance->maybeRetire(request);
+}
+
+void ctxWaitUntil(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  ScriptInstance* instance;
+  std::shared_ptr<RequestContext> request;
+  handlerOf(info, &instance, &request);
+  if (!request) return;
+  v8::Isolate* isolate = info.GetIsolate();
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::Local<v8::Promise::Resolver> resolver;
+  if (!v8::Promise::Resolver::New(context).ToLocal(&resolver)) return;
+  resolver->Resolve(context, info[0]).Check();
+  v8::Local<v8::Function> done =
+      v8::Function::New(context, waitUntilSettled, info.Data()).ToLocalChecked();
+  ++request->wait_until_pending;
+  resolver->GetPromise()->Then(context, done, done).ToLocalChecked();
+}
+
+void ctxLog(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  ScriptInstance* instance;
+  std::shared_ptr<RequestContext> request;
+  handlerOf(info, &instance, &request);
+  v8::Isolate* isolate = info.GetIsolate();
+  if (!request || !info[0]->IsObject()) {
+    if (!info[0]->IsObject()) {
+      isolate->ThrowException(v8::Exception::TypeError(v8Str(isolate, "ctx.log() expects an object of fields")));
+    }
+    return;
+  }
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::Local<v8::Object> fields = info[0].As<v8::Object>();
+  v8::Local<v8::Array> keys;
+  if (!fields->GetOwnPropertyNames(context).ToLocal(&keys)) return;
+  for (uint32_t i = 0; i < keys->Length(); ++i) {
+    v8::Local<v8::Value> key = keys->Get(context, i).ToLocalChecked();
+    std::string name = toUtf8(isolate, key);
+    bool standard = false;
+    for (const char* f : kStandardLogFields) standard = standard || name == f;
+    if (standard) continue;  // standard fields are never replaced
+    v8::Local<v8::Value> value;
+    if (!fields->Get(context, key).ToLocal(&value)) return;
+    v8::Local<v8::String> json;
+    if (!v8::JSON::Stringify(context, value).ToLocal(&json)) return;
+    std::string encoded = toUtf8(isolate, json);
+    if (encoded == "undefined") continue;
+    // A later ctx.log of the same field wins.
+    auto& fields_out = request->log_fields;
+    auto it = std::find_if(fields_out.begin(), fields_out.end(), [&](const auto& f) { return f.first == name; });
+    if (it != fields_out.end()) {
+      it->second = encoded;
+    } else {
+      fields_out.emplace_back(name, encoded);
+    }
+  }
+}
+
+v8::Local<v8::Object> makeCtx(ScriptInstance& instance, uint64_t request_id) {
+  v8::Isolate* isolate = instance.isolate();
+  v8::Local<v8::Context> context = instance.context();
+  v8::Local<v8::Value> id = v8::Number::New(isolate, static_cast<double>(request_id));
+  v8::Local<v8::Object> ctx = v8::Object::New(isolate);
+  ctx->Set(context, instance.name("waitUntil"), v8::Function::New(context, ctxWaitUntil, id).ToLocalChecked()).Check();
+  ctx->Set(context, instance.name("log"), v8::Function::New(context, ctxLog, id).ToLocalChecked()).Check();
+  return ctx;
+}
+
+}  // namespace
+
+ScriptHandler::ScriptHandler(Exchange& exchange, std::shared_ptr<DeploymentInstance> deployment,
+                             size_t route_index)
+    : exchange_(&exchange), deployment_(std::move(deployment)), route_index_(route_index) {}
+
+ScriptHandler::~ScriptHandler() { detach(); }
+
+void ScriptHandler::detach() {
+  if (request_) request_->handler = nullptr;
+  if (request_body_) {
+    request_body_->detachFeeder();
+    request_body_ = nullptr;
+  }
+  response_body_.reset();
+  wall_timer_.reset();
+}
+
+void ScriptHandler::start() {
+  const RouteConfig& route = deployment_->deployment().config().routes[route_index_];
+  exchange_->logEntry().route = route.name;
+  std::string error;
+  ScriptInstance* instance = deployment_->scriptInstance(route_index_, &error);
+  if (!instance) {
+    fprintf(stderr, "isogate: route %s: %s\n", route.name.c_str(), error.c_str());
+    fail(500, "script_error", "the script failed to load");
+    return;
+  }
+  request_ = instance->beginRequest(this, exchange_->requestId());
+  const uint32_t wall_ms = deployment_->deployment().config().limits.wall_ms;
+  wall_timer_ = std::make_unique<Timer>(instance->loop(), [this] {
+    fail(503, "exceeded_wall_time", "the script did not respond within limits.wall_ms");
+  });
+  wall_timer_->start(wall_ms);
+  bool ok = instance->run(request_, [&] { invoke(*instance); });
+  if (!ok) deployment_->discardScriptInstance(route_index_);  // answers every request on it
+}
+
+void ScriptHandler::invoke(ScriptInstance& instance) {
+  v8::Isolate* isolate = instance.isolate();
+  v8::Local<v8::Context> context = instance.context();
+  const RequestHead& req = exchange_->request();
+
+  std::string url = "http://";
+  url.append(req.host.empty() ? "localhost" : req.host);
+  url.append(exchange_->normalizedPath());
+  url.append(req.query);
+  v8::Local<v8::Array> headers = v8::Array::New(isolate, static_cast<int>(req.headers.size() * 2));
+  uint32_t i = 0;
+  for (const Header& h : req.headers) {
+    headers->Set(context, i++, v8Str(isolate, h.name)).Check();
+    headers->Set(context, i++, v8Str(isolate, h.value)).Check();
+  }
+  v8::Local<v8::Value> body = v8::Null(isolate);
+  if (req.hasBody()) {
+    auto stream = std::make_unique<RequestBodyStream>(this, req.content_length);
+    request_body_ = stream.get();
+    body = instance.wrapBody(std::move(stream), request_->id);
+  }
+  v8::Local<v8::Value> args[4] = {v8Str(isolate, req.method), v8Str(isolate, url), headers, body};
+  v8::TryCatch try_catch(isolate);
+  v8::Local<v8::Value> request;
+  if (!instance.internals().make_request.Get(isolate)->Call(context, v8::Undefined(isolate), 4, args).ToLocal(&request)) {
+    if (try_catch.HasTerminated()) return;
+    request_->response_settled = true;
+    onHandlerException(instance, try_catch.Exception());
+    return;
+  }
+  v8::Local<v8::Value> call_args[3] = {request, instance.env(), makeCtx(instance, request_->id)};
+  v8::Local<v8::Value> result;
+  if (!instance.fetchHandler()->Call(context, v8::Undefined(isolate), 3, call_args).ToLocal(&result)) {
+    if (try_catch.HasTerminated()) return;
+    request_->response_settled = true;
+    onHandlerException(instance, try_catch.Exception());
+    return;
+  }
+  v8::Local<v8::Promise::Resolver> resolver = v8::Promise::Resolver::New(context).ToLocalChecked();
+  resolver->Resolve(context, result).Check();
+  v8::Local<v8::Value> id = v8::Number::New(isolate, static_cast<double>(request_->id));
+  resolver->GetPromise()
+      ->Then(context, v8::Function::New(context, onResolved, id).ToLocalChecked(),
+             v8::Function::New(context, onRejected, id).ToLocalChecked())
+      .ToLocalChecked();
+}
+
+void ScriptHandler::onHandlerResult(ScriptInstance& instance, v8::Local<v8::Value> value) {
+  if (!exchange_) return;
+  v8::Isolate* isolate = instance.isolate();
+  v8::Local<v8::Context> context = instance.context();
+  v8::TryCatch try_catch(isolate);
+  v8::Local<v8::Value> parts_value;
+  if (!instance.internals().response_parts.Get(isolate)->Call(context, v8::Undefined(isolate), 1, &value).ToLocal(&parts_value) ||
+      !parts_value->IsArray()) {
+    if (try_catch.HasTerminated()) return;
+    std::string why = try_catch.HasCaught() ? ": " + exceptionStack(isolate, context, try_catch.Exception()) : "";
+    fprintf(stderr, "isogate: request %s: the handler did not return a Response%s\n", exchange_->requestId().c_str(),
+            why.c_str());
+    fail(500, "script_error", "the handler did not return a Response");
+    return;
+  }
+  v8::Local<v8::Array> parts = parts_value.As<v8::Array>();
+  ResponseHead head;
+  head.status = parts->Get(context, 0).ToLocalChecked()->Int32Value(context).FromMaybe(500);
+  head.reason = toUtf8(isolate, parts->Get(context, 1).ToLocalChecked());
+  v8::Local<v8::Array> headers = parts->Get(context, 2).ToLocalChecked().As<v8::Array>();
+  for (uint32_t i = 0; i + 1 < headers->Length(); i += 2) {
+    head.headers.push_back({toUtf8(isolate, headers->Get(context, i).ToLocalChecked()),
+                            toUtf8(isolate, headers->Get(context, i + 1).ToLocalChecked())});
+  }
+  v8::Local<v8::Value> body = parts->Get(context, 3).ToLocalChecked();
+  finishLog(instance.cpuInFlightNs());
+  wall_timer_.reset();
+  if (body->IsUint8Array()) {
+    v8::Local<v8::Uint8Array> bytes = body.As<v8::Uint8Array>();
+    const size_t len = bytes->ByteLength();
+    std::string copy(len, '\0');
+    if (len) bytes->CopyContents(copy.data(), len);
+    Exchange* exchange = release();
+    exchange->sendResponseHead(std::move(head), BodyFraming::kContentLength, len);
+    exchange->sendResponseBody(copy.data(), copy.size());
+    exchange->finishResponse();  // retires this handler
+    return;
+  }
+  if (instance.isBodyHandle(body)) {
+    response_body_ = instance.takeBodyFromHandle(body);
+  }
+  if (!response_body_) {
+    Exchange* exchange = release();
+    exchange->sendResponseHead(std::move(head), BodyFraming::kNone, 0);
+    exchange->finishResponse();
+    return;
+  }
+  std::optional<uint64_t> length = response_body_->knownLength();
+  exchange_->sendResponseHead(std::move(head), length ? BodyFraming::kContentLength : BodyFraming::kChunked,
+                              length.value_or(0));
+  response_body_->start(this);
+}
+
+void ScriptHandler::onHandlerException(ScriptInstance& instance, v8::Local<v8::Value> exception) {
+  if (!exchange_) return;
+  fprintf(stderr, "isogate: request %s: uncaught exception in route %s: %s\n", exchange_->requestId().c_str(),
+          exchange_->logEntry().route.c_str(),
+          exceptionStack(instance.isolate(), instance.context(), exception).c_str());
+  finishLog(instance.cpuInFlightNs());
+  fail(500, "script_error", "the script threw an uncaught exception");
+}
+
+void ScriptHandler::onInstanceBroken(const std::string& reason) {
+  if (!exchange_) return;
+  fail(503, reason.c_str(),
+       reason == "exceeded_memory" ? "the script exceeded limits.memory_mb" : "the script exceeded limits.cpu_ms");
+}
+
+void ScriptHandler::finishLog(int64_t in_flight_ns) {
+  if (!exchange_ || !request_) return;
+  AccessLogEntry& log = exchange_->logEntry();
+  log.extra_json.clear();
+  for (const auto& [name, json] : request_->log_fields) {
+    if (!log.extra_json.empty()) log.extra_json += ",";
+    appendJsonString(log.extra_json, name);
+    log.extra_json += ":" + json;
+  }
+  log.cpu_ms = static_cast<double>(request_->cpu_used_ns + in_flight_ns) / 1e6;
+}
+
+Exchange* ScriptHandler::release() {
+  Exchange* exchange = exchange_;
+  detach();
+  exchange_ = nullptr;
+  return exchange;
+}
+
+void ScriptHandler::fail(int status, const char* code, const std::string& message) {
+  if (!exchange_) return;
+  finishLog();
+  release()->sendError(status, code, message);  // retires this handler
+}
+
+void ScriptHandler::onRequestBody(const char* data, size_t len) {
+  if (request_body_) request_body_->push(data, len);
+}
+
+void ScriptHandler::onRequestEnd() {
+  request_ended_ = true;
+  if (request_body_) request_body_->end();
+}
+
+void ScriptHandler::onResponseDrained() {
+  if (response_body_) response_body_->resume();
+}
+
+void ScriptHandler::onExchangeAborted() {
+  exchange_ = nullptr;
+  if (request_body_) request_body_->fail();
+  detach();
+}
+
+void ScriptHandler::onBodyData(const char* data, size_t len) {
+  if (!exchange_) return;
+  exchange_->sendResponseBody(data, len);
+  if (exchange_ && response_body_ && exchange_->responseBackedUp()) response_body_->pause();
+}
+
+void ScriptHandler::onBodyEnd() {
+  if (!exchange_) return;
+  Exchange* exchange = exchange_;
+  exchange_ = nullptr;
+  exchange->finishResponse();
+}
+
+void ScriptHandler::onBodyError() {
+  if (!exchange_) return;
+  Exchange* exchange = exchange_;
+  exchange_ = nullptr;
+  exchange->abortResponse();
+}
+
+}  // namespace isogate
