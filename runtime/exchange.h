@@ -51,6 +51,9 @@ class Exchange {
                                 uint64_t content_length) = 0;
   virtual void sendResponseBody(const char* data, size_t len) = 0;
   virtual void finishResponse() = 0;
+  // Writes a response head held back to be sent together with the first
+  // body bytes. Call when no body bytes are at hand yet.
+  virtual void flushResponse() = 0;
   // Ends a response that cannot be completed: the client sees a truncated
   // body and a closed connection.
   virtual void abortResponse() = 0;

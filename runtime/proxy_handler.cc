@@ -95,6 +95,8 @@ void ProxyHandler::onRequestEnd() {
 
 void ProxyHandler::onUpstreamRequestDrained() { exchange_.resumeRequestBody(); }
 
+void ProxyHandler::onUpstreamInputProcessed() { exchange_.flushResponse(); }
+
 void ProxyHandler::onResponseDrained() {
   if (upstream_) upstream_->resumeResponse();
 }

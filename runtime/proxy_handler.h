@@ -31,6 +31,7 @@ class ProxyHandler final : public ExchangeHandler, public UpstreamResponseHandle
   void onUpstreamComplete() override;
   void onUpstreamError(UpstreamError error) override;
   void onUpstreamRequestDrained() override;
+  void onUpstreamInputProcessed() override;
 
   std::string forwardedTarget() const;
   UpstreamRequestHead buildRequestHead() const;

@@ -279,6 +279,7 @@ void ScriptHandler::onHandlerResult(ScriptInstance& instance, v8::Local<v8::Valu
   exchange_->sendResponseHead(std::move(head), length ? BodyFraming::kContentLength : BodyFraming::kChunked,
                               length.value_or(0));
   response_body_->start(this);
+  if (exchange_) exchange_->flushResponse();  // no body bytes at hand yet: send the head now
 }
 
 void ScriptHandler::onHandlerException(ScriptInstance& instance, v8::Local<v8::Value> exception) {

@@ -22,6 +22,8 @@ constexpr size_t kWriteLowWater = 64 * 1024;
 // client sees our final response instead of a reset.
 constexpr uint64_t kLingerMs = 2000;
 constexpr uint64_t kDrainLingerMs = 200;
+// Bytes of pipelined requests buffered while an earlier response is pending.
+constexpr size_t kMaxPendingInput = 64 * 1024;
 
 struct WriteRequest {
   uv_write_t req;
@@ -99,6 +101,13 @@ void ServerConnection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t
   auto* self = static_cast<ServerConnection*>(stream->data);
   if (nread > 0) {
     if (self->timer_purpose_ == TimerPurpose::kLinger) return;  // discarding
+    if (self->awaiting_turn_) {
+      // Pipelined requests wait for the current response; keep reading (no
+      // watcher churn per request) until the backlog is large.
+      self->pending_input_.append(buf->base, static_cast<size_t>(nread));
+      if (self->pending_input_.size() > kMaxPendingInput) self->stopReading();
+      return;
+    }
     self->processInput(buf->base, static_cast<size_t>(nread));
     return;
   }
@@ -141,7 +150,8 @@ void ServerConnection::processInput(const char* data, size_t len) {
     // A request is complete. Later bytes wait until its response is done.
     if (exchange_active_ || write_backed_up_) {
       pending_input_.assign(data, len);
-      stopReading();
+      awaiting_turn_ = true;
+      if (write_backed_up_ || pending_input_.size() > kMaxPendingInput) stopReading();
       break;
     }
   }
@@ -321,30 +331,42 @@ void ServerConnection::sendResponseHead(ResponseHead&& head, BodyFraming framing
     appendHeader(out, "Connection", "keep-alive");
   }
   out.append("\r\n");
-  uv_buf_t buf = uv_buf_init(out.data(), out.size());
+  // Corked: sent with the first body bytes (one writev), at the end of the
+  // response, or on flushResponse().
+  head_buffer_ = std::move(out);
+}
+
+void ServerConnection::flushResponse() {
+  if (head_buffer_.empty() || closing_) return;
+  std::string head = std::move(head_buffer_);
+  head_buffer_.clear();
+  uv_buf_t buf = uv_buf_init(head.data(), head.size());
   write(&buf, 1);
 }
 
 void ServerConnection::sendResponseBody(const char* data, size_t len) {
   if (!response_started_ || response_finished_ || head_request_ || len == 0 || closing_) return;
-  if (!chunked_response_) {
-    uv_buf_t buf = uv_buf_init(const_cast<char*>(data), len);
-    write(&buf, 1);
-    return;
-  }
+  std::string head = std::move(head_buffer_);
+  head_buffer_.clear();
+  uv_buf_t bufs[4];
+  unsigned n = 0;
+  if (!head.empty()) bufs[n++] = uv_buf_init(head.data(), head.size());
   char size_line[24];
-  int n = snprintf(size_line, sizeof size_line, "%zx\r\n", len);
-  uv_buf_t bufs[3] = {uv_buf_init(size_line, n), uv_buf_init(const_cast<char*>(data), len),
-                      uv_buf_init(const_cast<char*>("\r\n"), 2)};
-  write(bufs, 3);
+  if (chunked_response_) {
+    int size_len = snprintf(size_line, sizeof size_line, "%zx\r\n", len);
+    bufs[n++] = uv_buf_init(size_line, size_len);
+  }
+  bufs[n++] = uv_buf_init(const_cast<char*>(data), len);
+  if (chunked_response_) bufs[n++] = uv_buf_init(const_cast<char*>("\r\n"), 2);
+  write(bufs, n);
 }
 
 void ServerConnection::finishResponse() {
   if (!response_started_ || response_finished_) return;
   if (chunked_response_ && !closing_) {
-    uv_buf_t buf = uv_buf_init(const_cast<char*>("0\r\n\r\n"), 5);
-    write(&buf, 1);
+    head_buffer_.append("0\r\n\r\n");
   }
+  flushResponse();
   response_finished_ = true;
   retireHandler();
   // An Expect: 100-continue client we never told to send its body may not
@@ -460,6 +482,7 @@ void ServerConnection::finishExchange() {
 
 void ServerConnection::continueAfterExchange() {
   if (closing_ || exchange_active_ || write_backed_up_) return;
+  awaiting_turn_ = false;
   if (!pending_input_.empty()) {
     std::string input = std::move(pending_input_);
     pending_input_.clear();

@@ -42,6 +42,7 @@ class ServerConnection final : public Exchange, private RequestParserDelegate {
   void sendResponseHead(ResponseHead&& head, BodyFraming framing, uint64_t content_length) override;
   void sendResponseBody(const char* data, size_t len) override;
   void finishResponse() override;
+  void flushResponse() override;
   void abortResponse() override;
   void sendError(int status, std::string_view code, std::string_view message,
                  const HeaderList& extra_headers) override;
@@ -91,6 +92,8 @@ class ServerConnection final : public Exchange, private RequestParserDelegate {
   RequestParser parser_;
   std::string remote_addr_;
   std::string pending_input_;  // bytes after a complete request, parsed after its response
+  bool awaiting_turn_ = false;  // a complete request waits for the current response
+  std::string head_buffer_;     // response head not yet written (corked)
 
   // Current exchange.
   RequestHead request_;

@@ -485,9 +485,13 @@ void UpstreamConnection::handleInput(const char* data, size_t len) {
     }
     scanner_done_ = r == HeadScanner::Result::kComplete;
   }
+  UpstreamRequest* request = request_;
   llhttp_errno_t err = llhttp_execute(&parser_, data, len);
   if (state_ == State::kClosed) return;
-  if (err == HPE_OK) return;
+  if (err == HPE_OK) {
+    if (request_ == request && request) request->handler_.onUpstreamInputProcessed();
+    return;
+  }
   if (err == HPE_PAUSED && exchange_complete_) {
     const char* pos = llhttp_get_error_pos(&parser_);
     const bool trailing = pos != data + len;

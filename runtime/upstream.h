@@ -42,6 +42,9 @@ class UpstreamResponseHandler {
   virtual void onUpstreamError(UpstreamError error) = 0;
   // Buffered request body fell below the low-water mark: send more.
   virtual void onUpstreamRequestDrained() = 0;
+  // The bytes of one read from the origin have been delivered (a good time
+  // to flush what was batched).
+  virtual void onUpstreamInputProcessed() {}
 };
 
 struct UpstreamRequestHead {

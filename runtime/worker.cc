@@ -19,6 +19,8 @@ Worker::Worker(Options options, std::shared_ptr<const Deployment> deployment, Lo
   async_.data = this;
   uv_idle_init(&loop_, &idle_);
   idle_.data = this;
+  uv_check_init(&loop_, &check_);
+  check_.data = this;
   access_log_ = std::make_unique<AccessLog>(&loop_, options_.log_format, log_output_);
   instance_ = std::make_shared<DeploymentInstance>(*this, std::move(deployment));
   for (int fd : options_.listen_fds) {
@@ -121,6 +123,7 @@ void Worker::maybeFinish() {
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&check_), nullptr);
 }
 
 void Worker::onConnection(uv_stream_t* server, int status) {
@@ -163,25 +166,36 @@ const std::string& Worker::dateHeader() {
 
 void Worker::defer(std::function<void()> fn) {
   if (finished_) return;
-  if (deferred_.empty() && retired_.empty()) uv_idle_start(&idle_, onIdle);
+  scheduleDeferred();
   deferred_.push_back(std::move(fn));
 }
 
 void Worker::retire(std::unique_ptr<ExchangeHandler> handler) {
   if (finished_) return;  // destroyed right here: nothing can still call it
-  if (retired_.empty() && deferred_.empty()) uv_idle_start(&idle_, onIdle);
+  scheduleDeferred();
   retired_.push_back(std::move(handler));
 }
 
-void Worker::onIdle(uv_idle_t* handle) {
+void Worker::scheduleDeferred() {
+  if (!deferred_.empty() || !retired_.empty()) return;
+  // The check phase runs right after this iteration's I/O callbacks. The idle
+  // handle keeps poll from blocking when the work was queued before poll
+  // (timers) or by the check phase itself; check stops it again, so queuing
+  // from an I/O callback costs no extra poll.
+  uv_check_start(&check_, onCheck);
+  uv_idle_start(&idle_, [](uv_idle_t*) {});
+}
+
+void Worker::onCheck(uv_check_t* handle) {
   auto* self = static_cast<Worker*>(handle->data);
+  uv_idle_stop(&self->idle_);
   std::vector<std::function<void()>> tasks;
   tasks.swap(self->deferred_);
   std::vector<std::unique_ptr<ExchangeHandler>> retired;
   retired.swap(self->retired_);
   retired.clear();
   for (auto& task : tasks) task();
-  if (self->deferred_.empty() && self->retired_.empty()) uv_idle_stop(&self->idle_);
+  if (self->deferred_.empty() && self->retired_.empty()) uv_check_stop(&self->check_);
 }
 
 std::unique_ptr<ExchangeHandler> Worker::dispatch(Exchange& exchange) {

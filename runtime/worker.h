@@ -73,7 +73,8 @@ class Worker {
   void run();
   void post(std::function<void()> fn);
   static void onAsync(uv_async_t* handle);
-  static void onIdle(uv_idle_t* handle);
+  static void onCheck(uv_check_t* handle);
+  void scheduleDeferred();
   static void onConnection(uv_stream_t* server, int status);
   void beginDrain(uint64_t grace_ms);
   void maybeFinish();
@@ -82,7 +83,8 @@ class Worker {
   LogOutput& log_output_;
   uv_loop_t loop_;
   uv_async_t async_;
-  uv_idle_t idle_;
+  uv_idle_t idle_;    // keeps poll from blocking while deferred work waits
+  uv_check_t check_;  // runs deferred work after each iteration's I/O
   std::vector<uv_tcp_t*> listeners_;
   std::unique_ptr<char[]> read_buffer_;
   std::unique_ptr<AccessLog> access_log_;

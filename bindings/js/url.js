@@ -448,18 +448,25 @@
 
   // Domain to ASCII with beStrict false; null on failure.
   function domainToASCII(domain) {
-    // ASCII input: lower-case it, no IDNA processing (one pass).
-    // Forbidden code points are checked after the loop: with non-ASCII input
-    // they are judged on the IDNA result ("<" + U+0338 maps to U+226E).
-    let upper = false, forbidden = false;
+    // UTS #46 keeps every ASCII code point (lower-cased), except that NFC
+    // composes "<" and ">" with U+0338 into U+226E and U+226F; so all other
+    // forbidden code points fail here, before any IDNA processing, and ASCII
+    // input needs no IDNA processing at all.
+    let upper = false, angle = false, ascii = true;
     const n = domain.length;
     for (let i = 0; i < n; i++) {
       const c = domain.charCodeAt(i);
-      if (c >= 0x80) return nonASCIIDomainToASCII(domain);
-      if (FORBIDDEN_DOMAIN[c] === 1) forbidden = true;
-      else if (c >= 0x41 && c <= 0x5A) upper = true;
+      if (c >= 0x80) {
+        ascii = false;
+      } else if (FORBIDDEN_DOMAIN[c] === 1) {
+        if (c !== 0x3C && c !== 0x3E) return null;
+        angle = true;
+      } else if (c >= 0x41 && c <= 0x5A) {
+        upper = true;
+      }
     }
-    if (n === 0 || forbidden) return null;
+    if (!ascii) return nonASCIIDomainToASCII(domain);
+    if (n === 0 || angle) return null;
     return upper ? domain.toLowerCase() : domain;
   }
 
@@ -1329,18 +1336,32 @@
     const n = s.length;
     let start = 0;
     while (start < n) {
-      let amp = s.indexOf('&', start);
-      if (amp === -1) amp = n;
-      if (amp > start) {
-        let eq = start;
-        while (eq < amp && s.charCodeAt(eq) !== 0x3D) eq++;
-        if (eq === amp) {
-          list.push(formDecode(s.slice(start, amp)), '');
-        } else {
-          list.push(formDecode(s.slice(start, eq)), formDecode(s.slice(eq + 1, amp)));
+      let i = start, eq = -1, escaped = false;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c === 0x26) break;
+        if (c === 0x3D) {
+          if (eq === -1) eq = i;
+        } else if (c === 0x2B || c === 0x25) {
+          escaped = true;
         }
       }
-      start = amp + 1;
+      if (i > start) {
+        let name, value;
+        if (eq === -1) {
+          name = s.slice(start, i);
+          value = '';
+        } else {
+          name = s.slice(start, eq);
+          value = s.slice(eq + 1, i);
+        }
+        if (escaped) {
+          name = formDecode(name);
+          value = formDecode(value);
+        }
+        list.push(name, value);
+      }
+      start = i + 1;
     }
     return list;
   }

@@ -153,9 +153,9 @@
     constructor(message = '', name = 'Error') {
       this.#message = toDOMString(message);
       this.#name = toDOMString(name);
-      // An own `stack` like other errors; its first line reads the getters
-      // below, so the fields are set first.
-      if (ErrorCaptureStackTrace !== null) ErrorCaptureStackTrace(this);
+      // An own `stack` like other errors (without this constructor's frame);
+      // its first line reads the getters below, so the fields are set first.
+      if (ErrorCaptureStackTrace !== null) ErrorCaptureStackTrace(this, new.target);
     }
 
     get name() {

@@ -224,7 +224,9 @@ register() {
   REGISTERED+=("$1")
 }
 
-# compare SUBJECT REFERENCE BASELINE MIN_RPS_RATIO MAX_ADDED_P99_MS
+# compare SUBJECT REFERENCE BASELINE MIN_RPS_RATIO MAX_P99_DIFF_MS: a target row
+# (SUBJECT req/s >= MIN_RPS_RATIO x REFERENCE's, p99 at most MAX_P99_DIFF_MS
+# above REFERENCE's; p99 "added" figures are relative to BASELINE).
 compare() { COMPARISONS+=("$*"); }
 
 # shellcheck source=scenarios.sh
