@@ -355,7 +355,7 @@ void nativeFetch(const v8::FunctionCallbackInfo<v8::Value>& info) {
     v8::Local<v8::Array> headers = info[2].As<v8::Array>();
     std::string connection;
     for (uint32_t i = 0; i + 1 < headers->Length(); i += 2) {
-      if (toUtf8(isolate, headers->Get(context, i).ToLocalChecked()) == "connection") {
+      if (equalsIgnoreCase(toUtf8(isolate, headers->Get(context, i).ToLocalChecked()), "connection")) {
         connection = toUtf8(isolate, headers->Get(context, i + 1).ToLocalChecked());
       }
     }

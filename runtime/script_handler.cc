@@ -70,6 +70,16 @@ void onRejected(const v8::FunctionCallbackInfo<v8::Value>& info) {
   instance->maybeRetire(request);
 }
 
+void onBodyBytes(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  ScriptInstance* instance;
+  std::shared_ptr<RequestContext> request;
+  ScriptHandler* handler = handlerOf(info, &instance, &request);
+  if (!request) return;
+  request->response_settled = true;
+  if (handler) handler->onBodyBytesReady(info[0]);
+  instance->maybeRetire(request);
+}
+
 void waitUntilSettled(const v8::FunctionCallbackInfo<v8::Value>& info) {
   ScriptInstance* instance;
   std::shared_ptr<RequestContext> request;
@@ -253,17 +263,29 @@ void ScriptHandler::onHandlerResult(ScriptInstance& instance, v8::Local<v8::Valu
                             toUtf8(isolate, headers->Get(context, i + 1).ToLocalChecked())});
   }
   v8::Local<v8::Value> body = parts->Get(context, 3).ToLocalChecked();
+  if (head.status < 200 || head.status > 599) {
+    // Response.error() (status 0) or anything else no client can be sent.
+    fprintf(stderr, "isogate: request %s: the handler returned a network error response\n",
+            exchange_->requestId().c_str());
+    fail(500, "script_error", "the handler returned an error response");
+    return;
+  }
   finishLog(instance.cpuInFlightNs());
+  if (body->IsPromise()) {
+    // A body shared with a clone arrives as a promise of its bytes; the
+    // request's work is not over until they are here.
+    request_->response_settled = false;
+    pending_head_ = std::move(head);
+    v8::Local<v8::Value> id = v8::Number::New(isolate, static_cast<double>(request_->id));
+    body.As<v8::Promise>()
+        ->Then(context, v8::Function::New(context, onBodyBytes, id).ToLocalChecked(),
+               v8::Function::New(context, onRejected, id).ToLocalChecked())
+        .ToLocalChecked();
+    return;
+  }
   wall_timer_.reset();
   if (body->IsUint8Array()) {
-    v8::Local<v8::Uint8Array> bytes = body.As<v8::Uint8Array>();
-    const size_t len = bytes->ByteLength();
-    std::string copy(len, '\0');
-    if (len) bytes->CopyContents(copy.data(), len);
-    Exchange* exchange = release();
-    exchange->sendResponseHead(std::move(head), BodyFraming::kContentLength, len);
-    exchange->sendResponseBody(copy.data(), copy.size());
-    exchange->finishResponse();  // retires this handler
+    sendBytes(std::move(head), body.As<v8::Uint8Array>());
     return;
   }
   if (instance.isBodyHandle(body)) {
@@ -280,6 +302,28 @@ void ScriptHandler::onHandlerResult(ScriptInstance& instance, v8::Local<v8::Valu
                               length.value_or(0));
   response_body_->start(this);
   if (exchange_) exchange_->flushResponse();  // no body bytes at hand yet: send the head now
+}
+
+void ScriptHandler::sendBytes(ResponseHead&& head, v8::Local<v8::Uint8Array> bytes) {
+  const size_t len = bytes->ByteLength();
+  std::string copy(len, '\0');
+  if (len) bytes->CopyContents(copy.data(), len);
+  Exchange* exchange = release();
+  exchange->sendResponseHead(std::move(head), BodyFraming::kContentLength, len);
+  exchange->sendResponseBody(copy.data(), copy.size());
+  exchange->finishResponse();  // retires this handler
+}
+
+void ScriptHandler::onBodyBytesReady(v8::Local<v8::Value> bytes) {
+  if (!exchange_ || !pending_head_) return;
+  wall_timer_.reset();
+  ResponseHead head = std::move(*pending_head_);
+  pending_head_.reset();
+  if (!bytes->IsUint8Array()) {
+    fail(500, "script_error", "the response body could not be read");
+    return;
+  }
+  sendBytes(std::move(head), bytes.As<v8::Uint8Array>());
 }
 
 void ScriptHandler::onHandlerException(ScriptInstance& instance, v8::Local<v8::Value> exception) {

@@ -7,6 +7,7 @@
 #include <v8.h>
 
 #include <memory>
+#include <optional>
 
 #include "runtime/deployment.h"
 #include "runtime/exchange.h"
@@ -34,6 +35,8 @@ class ScriptHandler final : public ExchangeHandler, private BodySink {
   // The handler's promise settled. Called inside the isolate.
   void onHandlerResult(ScriptInstance& instance, v8::Local<v8::Value> value);
   void onHandlerException(ScriptInstance& instance, v8::Local<v8::Value> exception);
+  // The bytes of a body that responseParts() could only promise.
+  void onBodyBytesReady(v8::Local<v8::Value> bytes);
 
   // The request-body stream forgets us when it is destroyed and vice versa.
   void detachRequestBody() { request_body_ = nullptr; }
@@ -46,6 +49,7 @@ class ScriptHandler final : public ExchangeHandler, private BodySink {
   void onBodyError() override;
 
   void invoke(ScriptInstance& instance);
+  void sendBytes(ResponseHead&& head, v8::Local<v8::Uint8Array> bytes);
   void fail(int status, const char* code, const std::string& message);
   // Copies ctx.log fields and CPU time (plus `in_flight_ns` of the running
   // entry, not yet accounted) into the access-log entry.
@@ -61,6 +65,7 @@ class ScriptHandler final : public ExchangeHandler, private BodySink {
   RequestBodyStream* request_body_ = nullptr;
   std::unique_ptr<HostBody> response_body_;  // piped to the client
   std::unique_ptr<Timer> wall_timer_;
+  std::optional<ResponseHead> pending_head_;  // waiting for promised body bytes
   bool request_ended_ = false;
 };
 

@@ -6,8 +6,9 @@
 // writable, configurable). `native.domainToASCII(string) -> string` is the
 // only host hook: UTS #46 ToASCII (CheckBidi, CheckJoiners, nontransitional,
 // no STD3 rules, no hyphen or DNS-length checks) returning "" on failure. It is
-// called only for hosts that contain non-ASCII code points; ASCII hosts are
-// lower-cased here, as the URL Standard's ASCII fast path allows.
+// called only for domains that contain non-ASCII code points; ASCII domains,
+// "xn--" labels included, are only lower-cased (what the WPT data expects:
+// "http://a.b.c.xn--pokxncvks" parses).
 //
 // Internals: a URL object holds one URLRecord (components as serialised
 // strings, plus a cached href) that is mutated in place by setters, so its
@@ -16,9 +17,12 @@
 (function (global, native) {
   'use strict';
 
+  // Captured once: later changes to `native` or to Function.prototype do not
+  // reach the parser.
   const nativeDomainToASCII =
       native != null && typeof native.domainToASCII === 'function' ?
       native.domainToASCII : null;
+  const apply = Reflect.apply;
 
   // ---------------------------------------------------------------------------
   // Strings and encodings
@@ -473,7 +477,7 @@
   function nonASCIIDomainToASCII(domain) {
     // A lone surrogate is U+FFFD to a USVString, which UTS #46 disallows.
     if (nativeDomainToASCII === null || toUSVString(domain) !== domain) return null;
-    const result = `${nativeDomainToASCII(domain)}`;
+    const result = `${apply(nativeDomainToASCII, native, [domain])}`;
     if (result === '') return null;
     for (let i = 0; i < result.length; i++) {
       const c = result.charCodeAt(i);
@@ -1399,8 +1403,9 @@
         return;
       }
       requireArgs(arguments.length, 1, "'URL' constructor");
-      const r = parseURL(typeof url === 'string' ? url : `${url}`, base);
-      if (r === null) throw new TypeError(`Invalid URL: "${url}"`);
+      const input = typeof url === 'string' ? url : `${url}`;
+      const r = parseURL(input, base);
+      if (r === null) throw new TypeError(`Invalid URL: "${input}"`);
       this.#r = r;
     }
 
