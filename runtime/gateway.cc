@@ -10,7 +10,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <vector>
 
@@ -82,16 +84,19 @@ class Process {
                std::vector<std::vector<int>>* fds_per_worker);
   void reload(const char* why);
   void shutdown();
-  void watchConfig();
+  // dev: watch the config's directory and every directory holding a module
+  // of the bundle; a change to the config or a script reloads.
+  void watchBundle(const Deployment& deployment);
+  void closeWatches();
 
   static void onSignal(uv_signal_t* handle, int signum);
-  static void onConfigChanged(uv_fs_event_t* handle, const char* filename, int events, int status);
+  static void onFileChanged(uv_fs_event_t* handle, const char* filename, int events, int status);
 
   GatewayOptions options_;
   uv_loop_t loop_;
   uv_signal_t sigterm_, sigint_, sighup_;
-  uv_fs_event_t config_watch_;
-  bool watching_ = false;
+  std::map<std::string, uv_fs_event_t*> watches_;  // directory -> watch
+  std::set<std::string> watched_files_;             // absolute paths that trigger a reload
   std::unique_ptr<Timer> reload_debounce_;
   std::unique_ptr<LogOutput> log_output_;
   std::vector<std::unique_ptr<Worker>> workers_;
@@ -167,7 +172,10 @@ int Process::run() {
     handle->data = this;
     uv_signal_start(handle, onSignal, signum);
   }
-  if (options_.dev) watchConfig();
+  if (options_.dev) {
+    reload_debounce_ = std::make_unique<Timer>(&loop_, [this] { reload("file changed"); });
+    watchBundle(*deployment);
+  }
 
   uv_run(&loop_, UV_RUN_DEFAULT);
   for (auto& w : workers_) w->join();
@@ -195,6 +203,7 @@ void Process::reload(const char* why) {
     return;
   }
   for (auto& w : workers_) w->setDeployment(deployment);
+  if (options_.dev) watchBundle(*deployment);
   fprintf(stderr, "isogate: reloaded %s (%s)\n", options_.config_file.c_str(), why);
 }
 
@@ -208,32 +217,50 @@ void Process::shutdown() {
   uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sighup_), nullptr);
-  if (watching_) uv_close(reinterpret_cast<uv_handle_t*>(&config_watch_), nullptr);
+  closeWatches();
   reload_debounce_.reset();
 }
 
-void Process::watchConfig() {
-  // Editors replace files by rename, so watch the directory and filter.
-  uv_fs_event_init(&loop_, &config_watch_);
-  config_watch_.data = this;
-  std::string dir = options_.config_file;
-  size_t slash = dir.rfind('/');
-  dir = slash == std::string::npos ? "." : dir.substr(0, slash + 1);
-  if (uv_fs_event_start(&config_watch_, onConfigChanged, dir.c_str(), 0) == 0) {
-    watching_ = true;
-  } else {
-    uv_close(reinterpret_cast<uv_handle_t*>(&config_watch_), nullptr);
+void Process::watchBundle(const Deployment& deployment) {
+  // Editors replace files by rename, so directories are watched, not files.
+  const Config& config = deployment.config();
+  std::set<std::string> files{config.dir + "/" + options_.config_file.substr(options_.config_file.rfind('/') + 1)};
+  for (size_t i = 0; i < config.routes.size(); ++i) {
+    if (auto bundle = deployment.bundle(i)) {
+      for (const auto& [path, module] : bundle->modules()) files.insert(path);
+    }
   }
-  reload_debounce_ = std::make_unique<Timer>(&loop_, [this] { reload("file changed"); });
+  watched_files_ = files;
+  for (const std::string& file : files) {
+    std::string dir = file.substr(0, file.rfind('/'));
+    if (dir.empty()) dir = "/";
+    if (watches_.count(dir)) continue;
+    auto* watch = new uv_fs_event_t;
+    uv_fs_event_init(&loop_, watch);
+    watch->data = this;
+    if (uv_fs_event_start(watch, onFileChanged, dir.c_str(), 0) != 0) {
+      uv_close(reinterpret_cast<uv_handle_t*>(watch), [](uv_handle_t* h) { delete reinterpret_cast<uv_fs_event_t*>(h); });
+      continue;
+    }
+    watches_[dir] = watch;
+  }
 }
 
-void Process::onConfigChanged(uv_fs_event_t* handle, const char* filename, int, int status) {
+void Process::closeWatches() {
+  for (auto& [dir, watch] : watches_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(watch), [](uv_handle_t* h) { delete reinterpret_cast<uv_fs_event_t*>(h); });
+  }
+  watches_.clear();
+}
+
+void Process::onFileChanged(uv_fs_event_t* handle, const char* filename, int, int status) {
   auto* self = static_cast<Process*>(handle->data);
   if (status != 0 || !filename || self->stopping_) return;
-  std::string file = self->options_.config_file;
-  size_t slash = file.rfind('/');
-  if (slash != std::string::npos) file = file.substr(slash + 1);
-  if (file != filename) return;
+  char dir[4096];
+  size_t len = sizeof dir;
+  if (uv_fs_event_getpath(handle, dir, &len) != 0) return;
+  std::string path = std::string(dir, len) + "/" + filename;
+  if (!self->watched_files_.count(path)) return;
   self->reload_debounce_->start(kDevReloadDebounceMs);
 }
 
