@@ -1,5 +1,7 @@
 #include "runtime/cpu_watchdog.h"
 
+#include <uv.h>
+
 #include <chrono>
 
 namespace isogate {
@@ -17,18 +19,20 @@ int64_t clockNanos(clockid_t clock) {
 
 int64_t threadCpuNanos() { return clockNanos(CLOCK_THREAD_CPUTIME_ID); }
 
-int64_t CpuWatchdog::Slot::arm(v8::Isolate* isolate, int64_t budget_ns) {
-  armed_at_ = threadCpuNanos();
+void CpuWatchdog::Slot::arm(v8::Isolate* isolate, int64_t budget_ns) {
+  armed_at_ = uv_hrtime();
   fired_.store(false, std::memory_order_relaxed);
-  deadline_ns_.store(armed_at_ + budget_ns, std::memory_order_relaxed);
+  budget_ns_.store(budget_ns, std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_relaxed);
   isolate_.store(isolate, std::memory_order_release);
-  return armed_at_;
 }
 
 int64_t CpuWatchdog::Slot::disarm() {
   isolate_.store(nullptr, std::memory_order_release);
-  return threadCpuNanos() - armed_at_;
+  return static_cast<int64_t>(uv_hrtime() - armed_at_);
 }
+
+int64_t CpuWatchdog::Slot::elapsed() const { return static_cast<int64_t>(uv_hrtime() - armed_at_); }
 
 CpuWatchdog& CpuWatchdog::instance() {
   static CpuWatchdog* watchdog = new CpuWatchdog;  // lives until exit; its thread is detached
@@ -59,7 +63,15 @@ void CpuWatchdog::run() {
       Slot* slot = slots_[i].get();
       v8::Isolate* isolate = slot->isolate_.load(std::memory_order_acquire);
       if (!isolate) continue;
-      if (clockNanos(slot->clock_) < slot->deadline_ns_.load(std::memory_order_relaxed)) continue;
+      const uint64_t generation = slot->generation_.load(std::memory_order_relaxed);
+      const int64_t cpu = clockNanos(slot->clock_);
+      if (generation != slot->seen_generation_) {
+        // A new entry into JavaScript: its CPU time counts from here.
+        slot->seen_generation_ = generation;
+        slot->seen_cpu_ns_ = cpu;
+        continue;
+      }
+      if (cpu - slot->seen_cpu_ns_ < slot->budget_ns_.load(std::memory_order_relaxed)) continue;
       // Re-check: the thread may have left JavaScript meanwhile.
       if (slot->isolate_.load(std::memory_order_acquire) != isolate) continue;
       slot->fired_.store(true, std::memory_order_release);

@@ -2,7 +2,10 @@
 // Enforces limits.cpu_ms: a background thread samples the CPU clock of each
 // worker thread while that thread runs JavaScript and calls
 // TerminateExecution on its isolate past the deadline. Arming and disarming
-// are lock-free (atomics) and cheap: they run around every entry into JS.
+// run around every entry into JS, so they make no system call: they publish
+// a generation number and a budget, and the watchdog reads the thread's CPU
+// clock itself (a thread CPU clock is a syscall, not vDSO). The time an entry
+// took, for accounting, is measured with the monotonic clock.
 
 #include <pthread.h>
 #include <time.h>
@@ -26,21 +29,27 @@ class CpuWatchdog {
   class Slot {
    public:
     // Starts watching `isolate`: terminate once this thread has used
-    // `budget_ns` more CPU time. Returns the CPU clock at arming.
-    int64_t arm(v8::Isolate* isolate, int64_t budget_ns);
-    // Stops watching; returns CPU nanoseconds used since arm().
+    // `budget_ns` more CPU time (measured from the watchdog's first look,
+    // at most one poll interval after arming).
+    void arm(v8::Isolate* isolate, int64_t budget_ns);
+    // Stops watching; returns the nanoseconds spent since arm().
     int64_t disarm();
     // Whether the watchdog terminated the isolate during the last arming.
     bool fired() const { return fired_.load(std::memory_order_acquire); }
-    int64_t armedAt() const { return armed_at_; }
+    // Nanoseconds since arm() (while armed).
+    int64_t elapsed() const;
 
    private:
     friend class CpuWatchdog;
     clockid_t clock_{};
-    int64_t armed_at_ = 0;
+    uint64_t armed_at_ = 0;  // monotonic, owner thread only
     std::atomic<v8::Isolate*> isolate_{nullptr};
-    std::atomic<int64_t> deadline_ns_{0};
+    std::atomic<uint64_t> generation_{0};
+    std::atomic<int64_t> budget_ns_{0};
     std::atomic<bool> fired_{false};
+    // Watchdog thread only: the arming it last saw and the thread's CPU then.
+    uint64_t seen_generation_ = 0;
+    int64_t seen_cpu_ns_ = 0;
   };
 
   static CpuWatchdog& instance();

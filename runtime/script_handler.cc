@@ -89,10 +89,21 @@ void waitUntilSettled(const v8::FunctionCallbackInfo<v8::Value>& info) {
   instance->maybeRetire(request);
 }
 
+// The request of a ctx method call, from `this` (a ctx object).
+std::shared_ptr<RequestContext> ctxRequest(const v8::FunctionCallbackInfo<v8::Value>& info, ScriptInstance** instance) {
+  v8::Isolate* isolate = info.GetIsolate();
+  *instance = ScriptInstance::fromContext(isolate->GetCurrentContext());
+  v8::Local<v8::Object> self = info.This();
+  if (self->InternalFieldCount() != 1 || !self->GetInternalField(0)->IsNumber()) {
+    isolate->ThrowException(v8::Exception::TypeError(v8Str(isolate, "Illegal invocation")));
+    return nullptr;
+  }
+  return (*instance)->liveRequest(static_cast<uint64_t>(self->GetInternalField(0).As<v8::Number>()->Value()));
+}
+
 void ctxWaitUntil(const v8::FunctionCallbackInfo<v8::Value>& info) {
   ScriptInstance* instance;
-  std::shared_ptr<RequestContext> request;
-  handlerOf(info, &instance, &request);
+  std::shared_ptr<RequestContext> request = ctxRequest(info, &instance);
   if (!request) return;
   v8::Isolate* isolate = info.GetIsolate();
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
@@ -100,15 +111,15 @@ void ctxWaitUntil(const v8::FunctionCallbackInfo<v8::Value>& info) {
   if (!v8::Promise::Resolver::New(context).ToLocal(&resolver)) return;
   resolver->Resolve(context, info[0]).Check();
   v8::Local<v8::Function> done =
-      v8::Function::New(context, waitUntilSettled, info.Data()).ToLocalChecked();
+      v8::Function::New(context, waitUntilSettled, v8::Number::New(isolate, static_cast<double>(request->id)))
+          .ToLocalChecked();
   ++request->wait_until_pending;
   resolver->GetPromise()->Then(context, done, done).ToLocalChecked();
 }
 
 void ctxLog(const v8::FunctionCallbackInfo<v8::Value>& info) {
   ScriptInstance* instance;
-  std::shared_ptr<RequestContext> request;
-  handlerOf(info, &instance, &request);
+  std::shared_ptr<RequestContext> request = ctxRequest(info, &instance);
   v8::Isolate* isolate = info.GetIsolate();
   if (!request || !info[0]->IsObject()) {
     if (!info[0]->IsObject()) {
@@ -143,13 +154,21 @@ void ctxLog(const v8::FunctionCallbackInfo<v8::Value>& info) {
   }
 }
 
+// ctx objects come from one template per isolate; methods find their request
+// through the object's internal field, so a request costs one allocation.
 v8::Local<v8::Object> makeCtx(ScriptInstance& instance, uint64_t request_id) {
   v8::Isolate* isolate = instance.isolate();
   v8::Local<v8::Context> context = instance.context();
-  v8::Local<v8::Value> id = v8::Number::New(isolate, static_cast<double>(request_id));
-  v8::Local<v8::Object> ctx = v8::Object::New(isolate);
-  ctx->Set(context, instance.name("waitUntil"), v8::Function::New(context, ctxWaitUntil, id).ToLocalChecked()).Check();
-  ctx->Set(context, instance.name("log"), v8::Function::New(context, ctxLog, id).ToLocalChecked()).Check();
+  v8::Global<v8::ObjectTemplate>& slot = instance.ctxTemplate();
+  if (slot.IsEmpty()) {
+    v8::Local<v8::ObjectTemplate> tmpl = v8::ObjectTemplate::New(isolate);
+    tmpl->SetInternalFieldCount(1);
+    tmpl->Set(isolate, "waitUntil", v8::FunctionTemplate::New(isolate, ctxWaitUntil));
+    tmpl->Set(isolate, "log", v8::FunctionTemplate::New(isolate, ctxLog));
+    slot.Reset(isolate, tmpl);
+  }
+  v8::Local<v8::Object> ctx = slot.Get(isolate)->NewInstance(context).ToLocalChecked();
+  ctx->SetInternalField(0, v8::Number::New(isolate, static_cast<double>(request_id)));
   return ctx;
 }
 
@@ -229,10 +248,29 @@ void ScriptHandler::invoke(ScriptInstance& instance) {
     onHandlerException(instance, try_catch.Exception());
     return;
   }
-  v8::Local<v8::Promise::Resolver> resolver = v8::Promise::Resolver::New(context).ToLocalChecked();
-  resolver->Resolve(context, result).Check();
+  // Most handlers settle without waiting for I/O: answer right away instead
+  // of going through promise reactions.
+  if (result->IsPromise() && result.As<v8::Promise>()->State() == v8::Promise::kPending) {
+    isolate->PerformMicrotaskCheckpoint();
+    if (try_catch.HasTerminated() || isolate->IsExecutionTerminating()) return;
+  }
+  std::shared_ptr<RequestContext> request_context = request_;
+  v8::Local<v8::Promise> promise = result.As<v8::Promise>();
+  if (!result->IsPromise() || promise->State() != v8::Promise::kPending) {
+    const bool rejected = result->IsPromise() && promise->State() == v8::Promise::kRejected;
+    v8::Local<v8::Value> value = result->IsPromise() ? promise->Result() : result;
+    if (rejected) promise->MarkAsHandled();
+    request_context->response_settled = true;
+    if (rejected) {
+      onHandlerException(instance, value);
+    } else {
+      onHandlerResult(instance, value);
+    }
+    instance.maybeRetire(request_context);
+    return;
+  }
   v8::Local<v8::Value> id = v8::Number::New(isolate, static_cast<double>(request_->id));
-  resolver->GetPromise()
+  promise
       ->Then(context, v8::Function::New(context, onResolved, id).ToLocalChecked(),
              v8::Function::New(context, onRejected, id).ToLocalChecked())
       .ToLocalChecked();

@@ -223,6 +223,7 @@ ScriptInstance::~ScriptInstance() {
   fetch_.Reset();
   env_.Reset();
   body_handle_template_.Reset();
+  ctx_template_.Reset();
   names_.clear();
   context_.Reset();
   if (isolate_) isolate_->Dispose();
@@ -260,7 +261,7 @@ bool ScriptInstance::run(const std::shared_ptr<RequestContext>& request, const s
 }
 
 int64_t ScriptInstance::cpuInFlightNs() const {
-  return run_depth_ > 0 && watchdog_ ? threadCpuNanos() - watchdog_->armedAt() : 0;
+  return run_depth_ > 0 && watchdog_ ? watchdog_->elapsed() : 0;
 }
 
 void ScriptInstance::runFromHost(const std::shared_ptr<RequestContext>& request,

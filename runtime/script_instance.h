@@ -144,6 +144,9 @@ class ScriptInstance {
   std::unique_ptr<HostBody> takeBodyFromHandle(v8::Local<v8::Value> value);
   bool isBodyHandle(v8::Local<v8::Value> value) const;
 
+  // The template of ctx objects (owned here, built by the script handler).
+  v8::Global<v8::ObjectTemplate>& ctxTemplate() { return ctx_template_; }
+
   // Cached internalized strings for hot property names.
   v8::Local<v8::String> name(const char* literal);
 
@@ -161,6 +164,7 @@ class ScriptInstance {
   v8::Global<v8::Function> fetch_;
   v8::Global<v8::Object> env_;
   v8::Global<v8::ObjectTemplate> body_handle_template_;
+  v8::Global<v8::ObjectTemplate> ctx_template_;
   ScriptInternals internals_;
   std::map<std::string, v8::Global<v8::Module>> modules_;
   std::map<const char*, v8::Eternal<v8::String>> names_;
