@@ -57,6 +57,9 @@ void schedule(const v8::FunctionCallbackInfo<v8::Value>& info, bool repeat) {
   uint64_t id = instance->addResource(std::move(timer), raw->request->id);
   raw->timer = std::make_unique<Timer>(instance->loop(), [instance, id] { fire(instance, id); });
   const uint64_t ms = static_cast<uint64_t>(delay);
+  // The loop's cached time may be stale after a long callback; a timer must
+  // never fire before its delay has passed.
+  uv_update_time(instance->loop());
   raw->timer->start(ms, repeat ? (ms == 0 ? 1 : ms) : 0);
   info.GetReturnValue().Set(v8::Number::New(isolate, static_cast<double>(id)));
 }

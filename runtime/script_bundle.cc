@@ -161,6 +161,21 @@ std::shared_ptr<const ScriptBundle> ScriptBundle::load(const std::string& entry_
                 .FromMaybe(false);
   link_state = nullptr;
   if (!ok) throw ScriptError(formatException(isolate, try_catch, displayPath(entry_path)));
+  // Export names are known once linked, before any code runs.
+  v8::Local<v8::Object> ns = compiled[entry_path]->GetModuleNamespace().As<v8::Object>();
+  // Only the names: reading a binding before evaluation would throw.
+  bool has_default = false;
+  v8::Local<v8::Array> names;
+  if (ns->GetOwnPropertyNames(context, v8::PropertyFilter::ALL_PROPERTIES).ToLocal(&names)) {
+    for (uint32_t i = 0; i < names->Length() && !has_default; ++i) {
+      v8::Local<v8::Value> name;
+      has_default = names->Get(context, i).ToLocal(&name) && toUtf8(isolate, name) == "default";
+    }
+  }
+  if (!has_default) {
+    throw ScriptError(displayPath(entry_path) +
+                      ": the module has no default export (expected export default { fetch(request, env, ctx) { ... } })");
+  }
   return bundle;
 }
 

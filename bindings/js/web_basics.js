@@ -97,8 +97,8 @@
   function finishInterface(ctor, tag, constants) {
     for (const target of [ctor.prototype, ctor]) {
       for (const key of ReflectOwnKeys(target)) {
-        if (typeof key !== 'string' || key === 'constructor' || key === 'prototype' ||
-            key === 'length' || key === 'name') {
+        if (typeof key !== 'string' || (target === ctor.prototype ? key === 'constructor' :
+            key === 'prototype' || key === 'length' || key === 'name')) {
           continue;
         }
         const desc = ObjectGetOwnPropertyDescriptor(target, key);
@@ -661,7 +661,6 @@
       // Create a dependent abort signal.
       const result = new AbortSignal(kCreate);
       const resultState = result.#state;
-      resultState.dependent = true;
       for (let i = 0; i < list.length; i++) {
         const state = list[i].#state;
         if (state.aborted) {
@@ -670,6 +669,7 @@
           return result;
         }
       }
+      resultState.dependent = true;
       const sources = [];
       for (let i = 0; i < list.length; i++) {
         const state = list[i].#state;
@@ -850,8 +850,7 @@
   // faster with a packed array than with a typed array) and turned into a
   // string every SCRATCH_SIZE units. 4096 arguments stay far below V8's limits.
   const SCRATCH_SIZE = 4096;
-  const scratch = [];
-  for (let i = 0; i < SCRATCH_SIZE; i++) scratch.push(0);
+  const scratch = new Array(SCRATCH_SIZE).fill(0);
 
   function scratchString(n) {
     return ReflectApply(StringFromCharCode, null,
@@ -915,6 +914,11 @@
     return w;
   }
 
+  // Non-ASCII tails of up to ENCODE_SCRATCH_SIZE / 3 code units are written
+  // here first (one pass), then copied into a result of the exact size.
+  const ENCODE_SCRATCH_SIZE = 3 * 16384;
+  let encodeScratch = null;
+
   function encodeUtf8(s) {
     const length = s.length;
     // Optimistic ASCII pass straight into a result of the right size.
@@ -926,9 +930,17 @@
       ascii[i] = c;
     }
     if (i === length) return ascii;
-    const out = new $Uint8Array(i + utf8Length(s, i));
+    let out;
+    if ((length - i) * 3 <= ENCODE_SCRATCH_SIZE) {
+      if (encodeScratch === null) encodeScratch = new $Uint8Array(ENCODE_SCRATCH_SIZE);
+      const tail = writeUtf8(s, i, encodeScratch, 0);
+      out = new $Uint8Array(i + tail);
+      out.set(encodeScratch.subarray(0, tail), i);
+    } else {
+      out = new $Uint8Array(i + utf8Length(s, i));
+      writeUtf8(s, i, out, i);
+    }
     if (i > 0) out.set(ascii.subarray(0, i));
-    writeUtf8(s, i, out, i);
     return out;
   }
 
@@ -1286,10 +1298,29 @@
       const out = scratch;
       let result = '';
       let n = 0;
+      let i = 0;
+      // Four characters (three bytes) at a time; -1 marks invalid characters.
+      for (const whole = length & ~3; i < whole; i += 4) {
+        const c0 = s.charCodeAt(i), c1 = s.charCodeAt(i + 1);
+        const c2 = s.charCodeAt(i + 2), c3 = s.charCodeAt(i + 3);
+        if ((c0 | c1 | c2 | c3) >= 0x80) break;
+        const v0 = BASE64_VALUES[c0], v1 = BASE64_VALUES[c1];
+        const v2 = BASE64_VALUES[c2], v3 = BASE64_VALUES[c3];
+        if ((v0 | v1 | v2 | v3) < 0) break;
+        const v = (v0 << 18) | (v1 << 12) | (v2 << 6) | v3;
+        out[n++] = v >> 16;
+        out[n++] = (v >> 8) & 0xFF;
+        out[n++] = v & 0xFF;
+        if (n > SCRATCH_SIZE - 3) {
+          result += scratchString(n);
+          n = 0;
+        }
+      }
+      // The rest (2 or 3 characters, or where an invalid one was seen).
       let buffer = 0, bits = 0;
-      for (let i = 0; i < length; i++) {
+      for (; i < length; i++) {
         const c = s.charCodeAt(i);
-        const value = c < 128 ? BASE64_VALUES[c] : -1;
+        const value = c < 0x80 ? BASE64_VALUES[c] : -1;
         if (value < 0) {
           throw invalidCharacter('The string to be decoded is not correctly encoded.');
         }
@@ -1299,10 +1330,6 @@
           bits -= 8;
           out[n++] = (buffer >> bits) & 0xFF;
           buffer &= (1 << bits) - 1;
-          if (n === SCRATCH_SIZE) {
-            result += scratchString(n);
-            n = 0;
-          }
         }
       }
       // Leftover bits (4 or 2) are discarded.
