@@ -1,21 +1,71 @@
 #include "bindings/js_installer.h"
 
+#include <map>
+#include <mutex>
+#include <string>
+
 #include "runtime/js_errors.h"
 #include "runtime/script_instance.h"
 
 namespace isogate {
 
+namespace {
+
+// V8 code caches of the embedded scripts, shared by all isolates of the
+// process: every new isolate would otherwise parse and compile ~150 KB of
+// JavaScript again, the larger part of a cold start.
+std::mutex g_cache_mutex;
+std::map<std::string, std::string> g_code_cache;
+
+v8::MaybeLocal<v8::Script> compileCached(v8::Local<v8::Context> context, const char* name, const char* source,
+                                         bool* cache_missing) {
+  v8::Isolate* isolate = context->GetIsolate();
+  v8::ScriptOrigin origin(isolate, v8Str(isolate, std::string("isogate:") + name));
+  std::string cached;
+  {
+    std::lock_guard<std::mutex> lock(g_cache_mutex);
+    auto it = g_code_cache.find(name);
+    if (it != g_code_cache.end()) cached = it->second;
+  }
+  *cache_missing = cached.empty();
+  if (cached.empty()) {
+    v8::ScriptCompiler::Source src(v8Str(isolate, source), origin);
+    return v8::ScriptCompiler::Compile(context, &src);
+  }
+  // The cached data must outlive compilation only; V8 copies what it keeps.
+  auto* data = new v8::ScriptCompiler::CachedData(reinterpret_cast<const uint8_t*>(cached.data()),
+                                                  static_cast<int>(cached.size()));
+  v8::ScriptCompiler::Source src(v8Str(isolate, source), origin, data);
+  v8::MaybeLocal<v8::Script> script =
+      v8::ScriptCompiler::Compile(context, &src, v8::ScriptCompiler::kConsumeCodeCache);
+  if (data->rejected) *cache_missing = true;  // a V8 flag mismatch: rebuild it
+  return script;
+}
+
+void storeCodeCache(const char* name, v8::Local<v8::Script> script) {
+  std::unique_ptr<v8::ScriptCompiler::CachedData> data(
+      v8::ScriptCompiler::CreateCodeCache(script->GetUnboundScript()));
+  if (!data) return;
+  std::lock_guard<std::mutex> lock(g_cache_mutex);
+  g_code_cache[name] = std::string(reinterpret_cast<const char*>(data->data), static_cast<size_t>(data->length));
+}
+
+}  // namespace
+
 v8::MaybeLocal<v8::Value> runJsInstaller(ScriptInstance& instance, const char* name, const char* source,
                                          v8::Local<v8::Object> native) {
   v8::Isolate* isolate = instance.isolate();
   v8::Local<v8::Context> context = instance.context();
-  v8::ScriptOrigin origin(isolate, v8Str(isolate, std::string("isogate:") + name));
+  bool cache_missing = false;
   v8::Local<v8::Script> script;
-  if (!v8::Script::Compile(context, v8Str(isolate, source), &origin).ToLocal(&script)) return {};
+  if (!compileCached(context, name, source, &cache_missing).ToLocal(&script)) return {};
   v8::Local<v8::Value> fn;
   if (!script->Run(context).ToLocal(&fn) || !fn->IsFunction()) return {};
   v8::Local<v8::Value> args[2] = {context->Global(), native};
-  return fn.As<v8::Function>()->Call(context, v8::Undefined(isolate), 2, args);
+  v8::MaybeLocal<v8::Value> result = fn.As<v8::Function>()->Call(context, v8::Undefined(isolate), 2, args);
+  // After the installer ran, the cache also holds the functions it compiled.
+  if (cache_missing) storeCodeCache(name, script);
+  return result;
 }
 
 void setMethod(v8::Local<v8::Context> context, v8::Local<v8::Object> target, const char* name,

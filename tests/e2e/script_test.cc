@@ -658,7 +658,7 @@ TEST_F(ScriptTest, WaitUntilWorkCompletesAfterTheResponse) {
   ASSERT_TRUE(startWithScript(R"JS(
 export default {
   async fetch(request, env, ctx) {
-    ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 100)).then(() => fetch("http://o/after-response")));
+    ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 400)).then(() => fetch("http://o/after-response")));
     return new Response("sent");
   }
 };
@@ -668,7 +668,7 @@ export default {
   auto ms = elapsedMs(start);
   ASSERT_EQ(resp.status, 200) << resp.body;
   EXPECT_EQ(resp.body, "sent");
-  EXPECT_LT(ms, 100) << "the response must not wait for waitUntil work";
+  EXPECT_LT(ms, 350) << "the response must not wait for waitUntil work";
   EXPECT_EQ(origin_.requestsTo("/after-response").size(), 0u) << "the waitUntil fetch ran before the response";
   ASSERT_TRUE(origin_.waitFor([](const auto& reqs) {
     for (const auto& r : reqs) {
