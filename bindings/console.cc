@@ -47,7 +47,7 @@ void log(const v8::FunctionCallbackInfo<v8::Value>& info) {
            "\",\"request_id\":";
     appendJsonString(line, request_id);
     line += ",\"route\":";
-    appendJsonString(line, instance->services().route->name);
+    appendJsonString(line, instance->services().route ? instance->services().route->name : "");
     line += ",\"message\":";
     appendJsonString(line, message);
     line += "}\n";

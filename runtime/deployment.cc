@@ -65,7 +65,29 @@ DeploymentInstance::DeploymentInstance(Worker& worker, std::shared_ptr<const Dep
 
 DeploymentInstance::~DeploymentInstance() {
   // Isolates first: their pending fetches use the pools.
+  spare_timer_.reset();
+  spare_.reset();
   scripts_.clear();
+}
+
+namespace {
+// Replenishing waits a little so the request that used the spare is answered first.
+constexpr uint64_t kSpareDelayMs = 5;
+}  // namespace
+
+void DeploymentInstance::prepareSpare() {
+  if (spare_) return;
+  bool has_scripts = false;
+  for (const RouteConfig& route : deployment_->config().routes) has_scripts = has_scripts || route.script;
+  if (!has_scripts) return;
+  ScriptInstance::Services services;
+  services.worker = &worker_;
+  services.deployment = this;
+  services.config = &deployment_->config();
+  services.dev = worker_.devMode();
+  std::string error;
+  spare_ = ScriptInstance::createSpare(services, &error);
+  if (!spare_) fprintf(stderr, "isogate: cannot prepare an isolate: %s\n", error.c_str());
 }
 
 OriginPool* DeploymentInstance::egressPool(const std::string& scheme, const std::string& host, uint16_t port) {
@@ -92,8 +114,15 @@ ScriptInstance* DeploymentInstance::scriptInstance(size_t route_index, std::stri
   services.route = &deployment_->config().routes[route_index];
   services.route_index = route_index;
   services.dev = worker_.devMode();
-  std::unique_ptr<ScriptInstance> instance =
-      ScriptInstance::create(services, deployment_->bundle(route_index), error);
+  std::unique_ptr<ScriptInstance> instance;
+  if (spare_) {
+    instance = std::move(spare_);
+    if (!instance->attach(services, deployment_->bundle(route_index), error)) instance.reset();
+    if (!spare_timer_) spare_timer_ = std::make_unique<Timer>(worker_.loop(), [this] { prepareSpare(); });
+    spare_timer_->start(kSpareDelayMs);
+  } else {
+    instance = ScriptInstance::create(services, deployment_->bundle(route_index), error);
+  }
   if (!instance) return nullptr;
   return scripts_.emplace(route_index, std::move(instance)).first->second.get();
 }

@@ -16,6 +16,7 @@
 #include "runtime/config.h"
 #include "runtime/router.h"
 #include "runtime/script_bundle.h"
+#include "runtime/timer.h"
 #include "runtime/upstream.h"
 
 namespace isogate {
@@ -67,6 +68,9 @@ class DeploymentInstance {
   // next request builds a fresh one. The isolate is disposed on the next loop
   // iteration, outside any JavaScript.
   void discardScriptInstance(size_t route_index);
+  // Builds a spare isolate (bindings installed, no route) if the deployment
+  // has script routes and none is ready. Loop thread; takes a few ms.
+  void prepareSpare();
 
  private:
   Worker& worker_;
@@ -74,6 +78,8 @@ class DeploymentInstance {
   std::map<std::string, std::unique_ptr<OriginPool>> pools_;
   std::map<std::string, std::unique_ptr<OriginPool>> egress_pools_;
   std::map<size_t, std::unique_ptr<ScriptInstance>> scripts_;
+  std::unique_ptr<ScriptInstance> spare_;
+  std::unique_ptr<Timer> spare_timer_;  // replenishes the spare after a request used it
 };
 
 }  // namespace isogate

@@ -30,16 +30,37 @@ bool refuseWasmCodeGeneration(v8::Local<v8::Context>, v8::Local<v8::String>) { r
 
 void setScriptBindings(const std::vector<BindingInstaller>* table) { g_bindings = table; }
 
-ScriptInstance::ScriptInstance(const Services& services, std::shared_ptr<const ScriptBundle> bundle)
-    : services_(services), bundle_(std::move(bundle)) {}
+ScriptInstance::ScriptInstance(const Services& services) : services_(services) {}
 
 std::unique_ptr<ScriptInstance> ScriptInstance::create(const Services& services,
                                                        std::shared_ptr<const ScriptBundle> bundle,
                                                        std::string* error) {
+  std::unique_ptr<ScriptInstance> instance = createSpare(services, error);
+  if (!instance || !instance->attach(services, std::move(bundle), error)) return nullptr;
+  return instance;
+}
+
+std::unique_ptr<ScriptInstance> ScriptInstance::createSpare(const Services& services, std::string* error) {
   JsEngine::initialize();
-  std::unique_ptr<ScriptInstance> instance(new ScriptInstance(services, std::move(bundle)));
+  std::unique_ptr<ScriptInstance> instance(new ScriptInstance(services));
   if (!instance->initialize(error)) return nullptr;
   return instance;
+}
+
+bool ScriptInstance::attach(const Services& services, std::shared_ptr<const ScriptBundle> bundle,
+                            std::string* error) {
+  services_ = services;
+  bundle_ = std::move(bundle);
+  v8::Isolate::Scope isolate_scope(isolate_);
+  v8::HandleScope handle_scope(isolate_);
+  v8::Context::Scope context_scope(context());
+  v8::TryCatch try_catch(isolate_);
+  buildEnv();
+  if (try_catch.HasCaught()) {
+    *error = services_.config->file + ": " + toUtf8(isolate_, try_catch.Exception());
+    return false;
+  }
+  return evaluateBundle(error);
 }
 
 uv_loop_t* ScriptInstance::loop() const { return services_.worker->loop(); }
@@ -95,12 +116,7 @@ bool ScriptInstance::initialize(std::string* error) {
       }
     }
   }
-  buildEnv();
-  if (try_catch.HasCaught()) {
-    *error = services_.config->file + ": " + toUtf8(isolate_, try_catch.Exception());
-    return false;
-  }
-  return evaluateBundle(error);
+  return true;
 }
 
 void ScriptInstance::buildEnv() {

@@ -84,6 +84,12 @@ class ScriptInstance {
   static std::unique_ptr<ScriptInstance> create(const Services& services,
                                                 std::shared_ptr<const ScriptBundle> bundle,
                                                 std::string* error);
+  // The expensive half of create(): isolate, context and bindings, with no
+  // route yet (services.route is null). Workers keep one ready so that a
+  // script's first request only pays for attach().
+  static std::unique_ptr<ScriptInstance> createSpare(const Services& services, std::string* error);
+  // The route half: env and the bundle's evaluation.
+  bool attach(const Services& services, std::shared_ptr<const ScriptBundle> bundle, std::string* error);
   ~ScriptInstance();
 
   static ScriptInstance* fromContext(v8::Local<v8::Context> context);
@@ -151,7 +157,7 @@ class ScriptInstance {
   v8::Local<v8::String> name(const char* literal);
 
  private:
-  ScriptInstance(const Services& services, std::shared_ptr<const ScriptBundle> bundle);
+  explicit ScriptInstance(const Services& services);
   bool initialize(std::string* error);
   bool evaluateBundle(std::string* error);
   void buildEnv();

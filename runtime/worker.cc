@@ -50,6 +50,7 @@ void Worker::join() {
 
 void Worker::run() {
   watchdog_slot_ = CpuWatchdog::instance().registerThread();
+  instance_->prepareSpare();
   uv_run(&loop_, UV_RUN_DEFAULT);
   // Everything is closed; let the close callbacks of the last handles run.
   access_log_->flush();
@@ -80,6 +81,7 @@ void Worker::setDeployment(std::shared_ptr<const Deployment> deployment) {
   post([this, deployment = std::move(deployment)]() mutable {
     // In-flight exchanges keep the old instance (and its pools) alive.
     instance_ = std::make_shared<DeploymentInstance>(*this, std::move(deployment));
+    instance_->prepareSpare();
   });
 }
 
