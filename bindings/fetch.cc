@@ -231,7 +231,8 @@ class BodyReader final : public HostResource, public BodySink {
 
   void finish(bool ok, const char* error) {
     if (resolver_.IsEmpty()) return;
-    if (!ok && body_) body_->cancel();
+    if (!ok && body_) body_->abandon();
+    body_ = nullptr;
     v8::Isolate* isolate = instance_.isolate();
     std::shared_ptr<RequestContext> request = request_;
     instance_.runFromHost(request, [&] {

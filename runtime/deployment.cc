@@ -46,6 +46,16 @@ std::vector<std::string> inactiveSettings(const Config& config) {
   if (config.admin.listen) {
     out.push_back(config.file + ": admin.listen: the admin listener is not available in this build yet; ignored");
   }
+  for (const auto& [name, origin] : config.origins) {
+    if (origin.circuit_breaker) {
+      out.push_back(config.file + ": origins." + name +
+                    ".circuit_breaker: circuit breaking is not available in this build yet; ignored");
+    }
+    if (origin.health_check) {
+      out.push_back(config.file + ": origins." + name +
+                    ".health_check: active health checks are not available in this build yet; ignored");
+    }
+  }
   for (size_t i = 0; i < config.routes.size(); ++i) {
     if (config.routes[i].cache) {
       out.push_back(config.file + ": routes[" + std::to_string(i) +

@@ -3,7 +3,7 @@
 namespace isogate {
 
 void HostBody::start(BodySink* sink) {
-  if (sink_) return;
+  if (sink_ || abandoned_) return;
   sink_ = sink;
   if (!buffer_.empty()) {
     std::string data = std::move(buffer_);
@@ -15,7 +15,16 @@ void HostBody::start(BodySink* sink) {
   if (end_ == End::kError) sink_->onBodyError();
 }
 
+void HostBody::abandon() {
+  sink_ = nullptr;
+  abandoned_ = true;
+  buffer_.clear();
+  cancel();
+  resume();  // a paused producer must not stall: it now feeds nothing
+}
+
 void HostBody::push(const char* data, size_t len) {
+  if (abandoned_) return;
   if (sink_) {
     sink_->onBodyData(data, len);
     return;

@@ -32,7 +32,9 @@ class HostBody {
   virtual void resume() = 0;
   // The reader gave up; the source may abort.
   virtual void cancel() = 0;
-  bool started() const { return sink_ != nullptr; }
+  bool started() const { return sink_ != nullptr || abandoned_; }
+  // The reader gave up: no more calls to its sink; later data is dropped.
+  void abandon();
   // Exact size when known up front (Content-Length).
   virtual std::optional<uint64_t> knownLength() const = 0;
 
@@ -51,6 +53,7 @@ class HostBody {
   BodySink* sink_ = nullptr;
   std::string buffer_;  // data pushed before start()
   enum class End { kNone, kEnd, kError } end_ = End::kNone;
+  bool abandoned_ = false;
 };
 
 }  // namespace isogate

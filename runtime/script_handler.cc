@@ -202,8 +202,12 @@ void ScriptHandler::start() {
   }
   request_ = instance->beginRequest(this, exchange_->requestId());
   const uint32_t wall_ms = deployment_->deployment().config().limits.wall_ms;
+  instance_ = instance;
   wall_timer_ = std::make_unique<Timer>(instance->loop(), [this] {
+    ScriptInstance* owner = instance_;
+    std::shared_ptr<RequestContext> request = request_;
     fail(503, "exceeded_wall_time", "the script did not respond within limits.wall_ms");
+    if (owner && request) owner->abandonRequest(request);  // its timers and fetches end too
   });
   wall_timer_->start(wall_ms);
   bool ok = instance->run(request_, [&] { invoke(*instance); });
@@ -242,7 +246,7 @@ void ScriptHandler::invoke(ScriptInstance& instance) {
   }
   v8::Local<v8::Value> call_args[3] = {request, instance.env(), makeCtx(instance, request_->id)};
   v8::Local<v8::Value> result;
-  if (!instance.fetchHandler()->Call(context, v8::Undefined(isolate), 3, call_args).ToLocal(&result)) {
+  if (!instance.fetchHandler()->Call(context, instance.exported(), 3, call_args).ToLocal(&result)) {
     if (try_catch.HasTerminated()) return;
     request_->response_settled = true;
     onHandlerException(instance, try_catch.Exception());
@@ -374,13 +378,15 @@ void ScriptHandler::onHandlerException(ScriptInstance& instance, v8::Local<v8::V
 }
 
 void ScriptHandler::onInstanceBroken(const std::string& reason) {
+  instance_ = nullptr;
   if (!exchange_) return;
   fail(503, reason.c_str(),
        reason == "exceeded_memory" ? "the script exceeded limits.memory_mb" : "the script exceeded limits.cpu_ms");
 }
 
 void ScriptHandler::finishLog(int64_t in_flight_ns) {
-  if (!exchange_ || !request_) return;
+  if (!exchange_ || !request_ || logged_) return;
+  logged_ = true;
   AccessLogEntry& log = exchange_->logEntry();
   log.extra_json.clear();
   for (const auto& [name, json] : request_->log_fields) {

@@ -1,5 +1,7 @@
 #include "runtime/script_instance.h"
 
+#include <libplatform/libplatform.h>
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -223,6 +225,7 @@ bool ScriptInstance::evaluateBundle(std::string* error) {
     return false;
   }
   fetch_.Reset(isolate_, fetch.As<v8::Function>());
+  exported_.Reset(isolate_, exported.As<v8::Object>());
   return true;
 }
 
@@ -237,6 +240,7 @@ ScriptInstance::~ScriptInstance() {
   internals_.response_parts.Reset();
   internals_.make_origin_binding.Reset();
   fetch_.Reset();
+  exported_.Reset();
   env_.Reset();
   body_handle_template_.Reset();
   ctx_template_.Reset();
@@ -258,15 +262,26 @@ bool ScriptInstance::run(const std::shared_ptr<RequestContext>& request, const s
     current_ = previous;
     return !broken();
   }
+  int64_t budget = static_cast<int64_t>(services_.config->limits.cpu_ms) * 1000000 - request->cpu_used_ns;
+  if (request->id != 0 && (budget <= 0 || request->cpu_exceeded)) {
+    // Spent in many short entries: this request is over, the isolate is fine.
+    if (!request->cpu_exceeded) {
+      request->cpu_exceeded = true;
+      if (request->handler) request->handler->onInstanceBroken("exceeded_cpu");
+      abandonRequest(request);
+    }
+    return true;
+  }
   std::shared_ptr<RequestContext> previous = current_;
   current_ = request;
   ++run_depth_;
-  int64_t budget = static_cast<int64_t>(services_.config->limits.cpu_ms) * 1000000 - request->cpu_used_ns;
-  if (budget < 1000000) budget = 1000000;
   if (watchdog_) watchdog_->arm(isolate_, budget);
   fn();
   if (!isolate_->IsExecutionTerminating()) isolate_->PerformMicrotaskCheckpoint();
   if (watchdog_) request->cpu_used_ns += watchdog_->disarm();
+  // Foreground tasks V8 posted (GC finalisation, compile jobs).
+  while (v8::platform::PumpMessageLoop(JsEngine::platform(), isolate_)) {
+  }
   --run_depth_;
   current_ = previous;
   if ((watchdog_ && watchdog_->fired()) || out_of_memory_ || isolate_->IsExecutionTerminating()) {
@@ -322,6 +337,12 @@ void ScriptInstance::maybeRetire(const std::shared_ptr<RequestContext>& request)
       ++it;
     }
   }
+}
+
+void ScriptInstance::abandonRequest(const std::shared_ptr<RequestContext>& request) {
+  request->response_settled = true;
+  request->wait_until_pending = 0;
+  maybeRetire(request);
 }
 
 std::shared_ptr<RequestContext> ScriptInstance::liveRequest(uint64_t id) const {

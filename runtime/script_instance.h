@@ -57,6 +57,7 @@ struct RequestContext {
   uint32_t subrequests = 0;
   int wait_until_pending = 0;
   bool response_settled = false;
+  bool cpu_exceeded = false;  // ran out of cpu_ms across short entries: nothing more runs
   // Extra access-log fields from ctx.log: name -> JSON text, in first-set order.
   std::vector<std::pair<std::string, std::string>> log_fields;
 };
@@ -101,6 +102,8 @@ class ScriptInstance {
   uv_loop_t* loop() const;
   ScriptInternals& internals() { return internals_; }
   v8::Local<v8::Function> fetchHandler() const { return fetch_.Get(isolate_); }
+  // The default export: `this` of fetch(), as in Workers.
+  v8::Local<v8::Object> exported() const { return exported_.Get(isolate_); }
   v8::Local<v8::Object> env() const { return env_.Get(isolate_); }
 
   // The request whose JavaScript is running now (null at start-up).
@@ -136,6 +139,9 @@ class ScriptInstance {
   std::shared_ptr<RequestContext> liveRequest(uint64_t id) const;
   // Fails every live request's exchange (the instance broke).
   void failAll();
+  // Ends a request's work now (wall time exceeded): its timers, fetches and
+  // bodies are released even if its promises never settle.
+  void abandonRequest(const std::shared_ptr<RequestContext>& request);
 
   // Resources (timers, fetches, bodies) by id, tied to a request.
   uint64_t addResource(std::unique_ptr<HostResource> resource, uint64_t request_id);
@@ -168,6 +174,7 @@ class ScriptInstance {
   v8::Isolate* isolate_ = nullptr;
   v8::Global<v8::Context> context_;
   v8::Global<v8::Function> fetch_;
+  v8::Global<v8::Object> exported_;
   v8::Global<v8::Object> env_;
   v8::Global<v8::ObjectTemplate> body_handle_template_;
   v8::Global<v8::ObjectTemplate> ctx_template_;

@@ -7,7 +7,7 @@
 // `global` like Web IDL interfaces (non-enumerable, writable, configurable;
 // operations and attributes enumerable on the prototypes; @@toStringTag).
 // Host hooks on `native`:
-//   now() -> ms since context creation (monotonic double): performance.now(),
+//   now() -> monotonic ms (double) relative to timeOrigin: performance.now(),
 //            Event#timeStamp;
 //   timeOrigin (number): performance.timeOrigin;
 //   setTimeout(callback, ms) -> id: AbortSignal.timeout();
@@ -882,33 +882,38 @@
   }
 
   // Writes s[from..] as UTF-8 into out at `at`; out must be large enough.
+  // Returns the end offset.
   function writeUtf8(s, from, out, at) {
     const length = s.length;
     let w = at;
     for (let i = from; i < length; i++) {
       let c = s.charCodeAt(i);
       if (c < 0x80) {
-        out[w++] = c;
+        out[w] = c;
+        w += 1;
       } else if (c < 0x800) {
-        out[w++] = 0xC0 | (c >> 6);
-        out[w++] = 0x80 | (c & 0x3F);
+        out[w] = 0xC0 | (c >> 6);
+        out[w + 1] = 0x80 | (c & 0x3F);
+        w += 2;
       } else {
         if ((c & 0xF800) === 0xD800) {
           const d = i + 1 < length ? s.charCodeAt(i + 1) : 0;
           if (c <= 0xDBFF && (d & 0xFC00) === 0xDC00) {
             const cp = 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00);
-            out[w++] = 0xF0 | (cp >> 18);
-            out[w++] = 0x80 | ((cp >> 12) & 0x3F);
-            out[w++] = 0x80 | ((cp >> 6) & 0x3F);
-            out[w++] = 0x80 | (cp & 0x3F);
-            i++;
+            out[w] = 0xF0 | (cp >> 18);
+            out[w + 1] = 0x80 | ((cp >> 12) & 0x3F);
+            out[w + 2] = 0x80 | ((cp >> 6) & 0x3F);
+            out[w + 3] = 0x80 | (cp & 0x3F);
+            w += 4;
+            i += 1;
             continue;
           }
           c = 0xFFFD;
         }
-        out[w++] = 0xE0 | (c >> 12);
-        out[w++] = 0x80 | ((c >> 6) & 0x3F);
-        out[w++] = 0x80 | (c & 0x3F);
+        out[w] = 0xE0 | (c >> 12);
+        out[w + 1] = 0x80 | ((c >> 6) & 0x3F);
+        out[w + 2] = 0x80 | (c & 0x3F);
+        w += 3;
       }
     }
     return w;
