@@ -48,6 +48,7 @@ void schedule(const v8::FunctionCallbackInfo<v8::Value>& info, bool repeat) {
   }
   double delay = info.Length() > 1 ? info[1]->NumberValue(isolate->GetCurrentContext()).FromMaybe(0) : 0;
   if (!(delay > 0)) delay = 0;  // NaN and negatives mean 0
+  if (delay > 2147483647.0) delay = 2147483647.0;  // as browsers: the largest 32-bit delay
   auto timer = std::make_unique<TimerResource>();
   timer->callback.Reset(isolate, info[0].As<v8::Function>());
   for (int i = 2; i < info.Length(); ++i) timer->args.emplace_back(isolate, info[i]);

@@ -821,7 +821,15 @@
     const algorithms = state.algorithms;
     state.algorithms = null;
     if (algorithms !== null) {
-      for (const algorithm of algorithms) algorithm();
+      // Algorithms may come from other bindings: one that throws must not
+      // keep the others or the abort event from running.
+      for (const algorithm of algorithms) {
+        try {
+          algorithm();
+        } catch (error) {
+          reportError(error);
+        }
+      }
     }
     dispatchEvent(signal, createTrustedEvent('abort'));
   }
@@ -935,17 +943,52 @@
       ascii[i] = c;
     }
     if (i === length) return ascii;
+    const prefix = i;
     let out;
-    if ((length - i) * 3 <= ENCODE_SCRATCH_SIZE) {
+    if ((length - prefix) * 3 <= ENCODE_SCRATCH_SIZE) {
       if (encodeScratch === null) encodeScratch = new $Uint8Array(ENCODE_SCRATCH_SIZE);
-      const tail = writeUtf8(s, i, encodeScratch, 0);
-      out = new $Uint8Array(i + tail);
-      out.set(encodeScratch.subarray(0, tail), i);
+      // The loop of writeUtf8(), kept inline: a helper inlined into an
+      // optimized caller before it has type feedback of its own can deopt
+      // over and over (seen with V8 11).
+      const buffer = encodeScratch;
+      let w = 0;
+      for (; i < length; i++) {
+        let c = s.charCodeAt(i);
+        if (c < 0x80) {
+          buffer[w] = c;
+          w += 1;
+        } else if (c < 0x800) {
+          buffer[w] = 0xC0 | (c >> 6);
+          buffer[w + 1] = 0x80 | (c & 0x3F);
+          w += 2;
+        } else {
+          if ((c & 0xF800) === 0xD800) {
+            const d = i + 1 < length ? s.charCodeAt(i + 1) : 0;
+            if (c <= 0xDBFF && (d & 0xFC00) === 0xDC00) {
+              const cp = 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00);
+              buffer[w] = 0xF0 | (cp >> 18);
+              buffer[w + 1] = 0x80 | ((cp >> 12) & 0x3F);
+              buffer[w + 2] = 0x80 | ((cp >> 6) & 0x3F);
+              buffer[w + 3] = 0x80 | (cp & 0x3F);
+              w += 4;
+              i += 1;
+              continue;
+            }
+            c = 0xFFFD;
+          }
+          buffer[w] = 0xE0 | (c >> 12);
+          buffer[w + 1] = 0x80 | ((c >> 6) & 0x3F);
+          buffer[w + 2] = 0x80 | (c & 0x3F);
+          w += 3;
+        }
+      }
+      out = new $Uint8Array(prefix + w);
+      out.set(buffer.subarray(0, w), prefix);
     } else {
-      out = new $Uint8Array(i + utf8Length(s, i));
-      writeUtf8(s, i, out, i);
+      out = new $Uint8Array(prefix + utf8Length(s, prefix));
+      writeUtf8(s, prefix, out, prefix);
     }
-    if (i > 0) out.set(ascii.subarray(0, i));
+    if (prefix > 0) out.set(ascii.subarray(0, prefix));
     return out;
   }
 
@@ -1190,8 +1233,12 @@
         length = ReflectApply(TypedArrayByteLength, input, []);
       } else {
         buffer = ReflectApply(DataViewBuffer, input, []);
-        offset = ReflectApply(DataViewByteOffset, input, []);
-        length = ReflectApply(DataViewByteLength, input, []);
+        try {
+          offset = ReflectApply(DataViewByteOffset, input, []);
+          length = ReflectApply(DataViewByteLength, input, []);
+        } catch {
+          length = 0;              // these getters throw once the buffer is detached
+        }
       }
       // A detached buffer reads as empty (and cannot be viewed).
       return length === 0 ? EMPTY_BYTES : new $Uint8Array(buffer, offset, length);

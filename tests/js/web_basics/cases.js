@@ -14,6 +14,7 @@
 //   h.timeouts         delays passed to native.setTimeout, or null
 //   h.now()            the value native.now() returns next, or null
 //   h.timeOrigin       native.timeOrigin, or null
+//   h.detach(buffer)   detaches an ArrayBuffer (e.g. by a transfer), or null
 // A case lists in `needs` the harness members it requires; it is skipped
 // where they are null.
 
@@ -308,6 +309,11 @@ const webBasicsCases = [];
     const bytes = e.encode(mixed);
     assert.equal(bytes.length, 3000 * 10 + 3);
     assert.equal(d.decode(bytes), mixed.slice(0, -1) + FFFD);
+    // Beyond the encoder's one-pass scratch space (16384 code units).
+    const huge = ('\uDC00a\u{1F600}\xE9').repeat(5000) + '\uD83D';
+    const hugeBytes = e.encode(huge);
+    assert.equal(hugeBytes.length, 5000 * 10 + 3);
+    assert.equal(d.decode(hugeBytes), ('\uFFFDa\u{1F600}\xE9').repeat(5000) + FFFD);
     const lateNonAscii = 'a'.repeat(5000) + '\xE9';
     assert.equal(d.decode(e.encode(lateNonAscii)), lateNonAscii);
   });
@@ -422,6 +428,16 @@ const webBasicsCases = [];
       assert.throws(() => d.decode(bad), 'TypeError', `decode(${String(bad)})`);
     }
   });
+
+  test('TextDecoder: detached buffers read as empty', (g, h) => {
+    const d = new g.TextDecoder();
+    const buffer = u8(0x61, 0x62).buffer;
+    const views = [new Uint8Array(buffer), new Int16Array(buffer), new DataView(buffer, 1)];
+    h.detach(buffer);
+    assert.equal(buffer.byteLength, 0, 'detached');
+    assert.equal(d.decode(buffer), '');
+    for (const view of views) assert.equal(d.decode(view), '', Object.prototype.toString.call(view));
+  }, ['detach']);
 
   test('TextDecoder: replacement per maximal subpart', (g) => {
     const d = new g.TextDecoder();
@@ -1408,6 +1424,7 @@ function makeWebBasicsFakeHost() {
   const h = {
     reported,
     timeouts,
+    detach: null,
     now: () => nextNow,
     timeOrigin: native.timeOrigin,
     async sleep(ms) {
