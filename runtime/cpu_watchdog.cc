@@ -21,6 +21,7 @@ int64_t threadCpuNanos() { return clockNanos(CLOCK_THREAD_CPUTIME_ID); }
 
 void CpuWatchdog::Slot::arm(v8::Isolate* isolate, int64_t budget_ns) {
   armed_at_ = uv_hrtime();
+  armed_cpu_ns_ = threadCpuNanos();
   fired_.store(false, std::memory_order_relaxed);
   budget_ns_.store(budget_ns, std::memory_order_relaxed);
   generation_.fetch_add(1, std::memory_order_relaxed);
@@ -29,7 +30,7 @@ void CpuWatchdog::Slot::arm(v8::Isolate* isolate, int64_t budget_ns) {
 
 int64_t CpuWatchdog::Slot::disarm() {
   isolate_.store(nullptr, std::memory_order_release);
-  return static_cast<int64_t>(uv_hrtime() - armed_at_);
+  return threadCpuNanos() - armed_cpu_ns_;
 }
 
 int64_t CpuWatchdog::Slot::elapsed() const { return static_cast<int64_t>(uv_hrtime() - armed_at_); }

@@ -1,11 +1,11 @@
 #pragma once
 // Enforces limits.cpu_ms: a background thread samples the CPU clock of each
 // worker thread while that thread runs JavaScript and calls
-// TerminateExecution on its isolate past the deadline. Arming and disarming
-// run around every entry into JS, so they make no system call: they publish
-// a generation number and a budget, and the watchdog reads the thread's CPU
-// clock itself (a thread CPU clock is a syscall, not vDSO). The time an entry
-// took, for accounting, is measured with the monotonic clock.
+// TerminateExecution on its isolate past the deadline. Arming publishes a
+// generation number and a budget (lock-free); the watchdog measures from its
+// own first reading of the thread's clock. Arming and disarming each read the
+// thread CPU clock once (a system call, not vDSO), so a request's CPU time is
+// summed exactly across its entries, whatever other load the machine has.
 
 #include <pthread.h>
 #include <time.h>
@@ -32,17 +32,18 @@ class CpuWatchdog {
     // `budget_ns` more CPU time (measured from the watchdog's first look,
     // at most one poll interval after arming).
     void arm(v8::Isolate* isolate, int64_t budget_ns);
-    // Stops watching; returns the nanoseconds spent since arm().
+    // Stops watching; returns the thread CPU nanoseconds used since arm().
     int64_t disarm();
     // Whether the watchdog terminated the isolate during the last arming.
     bool fired() const { return fired_.load(std::memory_order_acquire); }
-    // Nanoseconds since arm() (while armed).
+    // Wall nanoseconds since arm() (while armed): a cheap estimate for logs.
     int64_t elapsed() const;
 
    private:
     friend class CpuWatchdog;
     clockid_t clock_{};
-    uint64_t armed_at_ = 0;  // monotonic, owner thread only
+    uint64_t armed_at_ = 0;     // monotonic, owner thread only
+    int64_t armed_cpu_ns_ = 0;  // thread CPU clock at arm(), owner thread only
     std::atomic<v8::Isolate*> isolate_{nullptr};
     std::atomic<uint64_t> generation_{0};
     std::atomic<int64_t> budget_ns_{0};

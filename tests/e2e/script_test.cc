@@ -2,18 +2,25 @@
 // (`export default { async fetch(request, env, ctx) }`) in V8. Covers the
 // request and response objects, subrequests (origin bindings, global fetch,
 // egress, limits.subrequests, streaming of fetched bodies), the cpu and
-// memory limits, the sandbox (no eval, no process), uncaught errors, ctx.log,
-// ctx.waitUntil, timers, console, `isogate check` on bad scripts, and reloads
+// memory limits (cpu_ms is CPU time, not time waiting for a CPU), the
+// sandbox (no eval, no process), uncaught errors, ctx.log, ctx.waitUntil,
+// timers, console, `isogate check` on bad scripts, and reloads
 // (SIGHUP, under load, `isogate dev` watching scripts).
 
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "tests/e2e/harness.h"
@@ -476,9 +483,16 @@ export default {
   ASSERT_EQ(again.status, 200) << again.body;
   EXPECT_TRUE(again.json()["served"].is_number());
   // And loops are stopped every time; while one spins, the other route still
-  // answers within 100 ms (a worker is held for at most cpu_ms).
+  // answers: at worst (a request that lands on the spinning worker) once the
+  // loop is stopped, never later. On an idle machine that is within 100 ms;
+  // the bound below also holds when the test machine is busy.
   HttpResponse looped2;
-  std::thread spinner([&] { looped2 = get("/loop?loop=1", {}, Millis(10000)); });
+  int64_t spin_ms = 0;
+  std::thread spinner([&] {
+    auto t = Clock::now();
+    looped2 = get("/loop?loop=1", {}, Millis(10000));
+    spin_ms = elapsedMs(t);
+  });
   std::this_thread::sleep_for(Millis(10));  // let the loop start; pacing, not readiness
   int64_t worst_ms = 0;
   for (int i = 0; i < 3; ++i) {
@@ -490,7 +504,9 @@ export default {
   spinner.join();
   EXPECT_EQ(looped2.status, 503);
   RecordProperty("other_route_worst_ms_during_loop", std::to_string(worst_ms));
-  EXPECT_LT(worst_ms, 100) << "another route while a script spins";
+  RecordProperty("loop_request_ms", std::to_string(spin_ms));
+  EXPECT_LT(worst_ms, std::max<int64_t>(100, spin_ms + 50))
+      << "another route while a script spins (the spinning request took " << spin_ms << " ms)";
   EXPECT_EQ(get("/loop").status, 200);
   EXPECT_TRUE(gateway_->running());
 }
@@ -529,6 +545,123 @@ export default {
   EXPECT_EQ(again.status, 503);
   EXPECT_TRUE(gateway_->running());
   EXPECT_LT(gateway_->rssKb(), 400 * 1024) << "RSS after two memory bombs";
+}
+
+// Pins every thread of `pid` to `cpu`; false if any thread could not be pinned.
+bool pinProcessToCpu(pid_t pid, int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  bool ok = false;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    pid_t tid = static_cast<pid_t>(std::stol(entry.path().filename().string()));
+    if (sched_setaffinity(tid, sizeof set, &set) != 0) return false;
+    ok = true;
+  }
+  return ok;
+}
+
+// User + system CPU time of process `pid` in milliseconds, or -1.
+double processCpuMs(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(paren + 2));
+  std::string f;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i) {  // fields 14 and 15 (1-based): utime, stime
+    if (i == 14) utime = std::stod(f);
+    if (i == 15) stime = std::stod(f);
+  }
+  return (utime + stime) * 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+TEST_F(ScriptTest, CpuLimitCountsCpuTimeNotTimeWaitingForACpu) {
+  // Five bursts of fixed work, each its own entry into JS (a timer between).
+  auto cfg = configWith({scriptRoute("burn", "/burn", "handler.js")});
+  cfg["limits"]["cpu_ms"] = 50;
+  ASSERT_TRUE(startWithScript(R"JS(
+let sink = 0;
+function work(n) {
+  let x = sink;
+  for (let i = 0; i < n; i++) x = (x * 31 + i) | 0;
+  sink ^= x;
+}
+export default {
+  async fetch(request) {
+    const n = Number(new URL(request.url).searchParams.get("n"));
+    const bursts = [];
+    for (let b = 0; b < 5; b++) {
+      const t = performance.now();
+      work(n);
+      bursts.push(performance.now() - t);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    return Response.json({ bursts, sink });
+  }
+};
+)JS",
+                              cfg));
+  cpu_set_t mine;
+  ASSERT_EQ(sched_getaffinity(0, sizeof mine, &mine), 0);
+  int cpu = 0;
+  while (cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &mine)) ++cpu;
+  ASSERT_LT(cpu, CPU_SETSIZE);
+  ASSERT_TRUE(pinProcessToCpu(gateway_->pid(), cpu));
+
+  // Calibrate (uncontended): about 3 ms of CPU per burst, 15 ms per request.
+  double n = 100000;
+  for (int i = 0; i < 10; ++i) {
+    auto r = get("/burn?n=" + std::to_string(static_cast<long>(n)));
+    if (r.status == 503) {  // overshot
+      n /= 4;
+      continue;
+    }
+    ASSERT_EQ(r.status, 200) << r.body;
+    double total = 0;
+    const auto report = r.json();
+    for (const auto& b : report["bursts"]) total += b.get<double>();
+    n = std::clamp(n * std::clamp(15.0 / std::max(total, 0.01), 0.25, 4.0), 1000.0, 1e10);
+  }
+  const std::string target = "/burn?n=" + std::to_string(static_cast<long>(n));
+  auto calm = get(target);
+  ASSERT_EQ(calm.status, 200) << "15 ms of CPU is within cpu_ms 50 without contention: " << calm.body;
+  RecordProperty("uncontended_bursts_ms", calm.json()["bursts"].dump());
+
+  // Eight busy threads on the gateway's CPU: each burst now waits for the CPU
+  // far longer than it computes, but its CPU time is the same.
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> hogs;
+  for (int i = 0; i < 8; ++i) {
+    hogs.emplace_back([&] {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(cpu, &set);
+      pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+      volatile uint64_t x = 0;
+      while (!stop.load(std::memory_order_relaxed)) x = x + 1;
+    });
+  }
+  std::vector<std::string> outcomes;
+  int exceeded = 0;
+  const double cpu_before = processCpuMs(gateway_->pid());
+  auto wall_start = Clock::now();
+  for (int i = 0; i < 5; ++i) {
+    auto r = get(target, {}, Millis(20000));
+    outcomes.push_back(std::to_string(r.status));
+    if (r.status != 200) ++exceeded;
+  }
+  const double gateway_cpu_ms = processCpuMs(gateway_->pid()) - cpu_before;
+  const int64_t wall_ms = elapsedMs(wall_start);
+  stop = true;
+  for (auto& h : hogs) h.join();
+  std::string joined;
+  for (const auto& o : outcomes) joined += o + " ";
+  EXPECT_EQ(exceeded, 0) << "requests using ~15 ms of CPU (cpu_ms 50) failed when the CPU was shared: " << joined
+                         << "— cpu_ms must count CPU time, not wall time spent in JS. The whole gateway process used "
+                         << gateway_cpu_ms << " ms of CPU for the 5 requests (" << wall_ms << " ms wall)";
 }
 
 // ---------------------------------------------------------------------------
@@ -682,6 +815,8 @@ export default {
 }
 
 TEST_F(ScriptTest, SetTimeoutAndClearTimeout) {
+  auto cfg = configWith({scriptRoute("s", "/s/*", "handler.js", originBinding())});
+  cfg["limits"]["cpu_ms"] = 500;  // room for the 30 ms busy request on a loaded machine
   ASSERT_TRUE(startWithScript(R"JS(
 export default {
   async fetch(request) {
@@ -707,7 +842,8 @@ export default {
     return Response.json({ events, waited, ticks, idType: typeof cancelled });
   }
 };
-)JS"));
+)JS",
+                              cfg));
   // First request: a cold isolate (created in the same loop turn); then warm
   // ones, one of them after 30 ms of synchronous work.
   for (const std::string target : {"/s/timers", "/s/timers", "/s/timers?busy=30"}) {
