@@ -9,6 +9,8 @@ namespace isogate {
 namespace {
 constexpr auto kPollInterval = std::chrono::milliseconds(1);
 constexpr size_t kMaxSlots = 1024;
+constexpr int kIdlePollsBeforeParking = 100;
+constexpr auto kParkTimeout = std::chrono::milliseconds(100);
 
 int64_t clockNanos(clockid_t clock) {
   timespec ts;
@@ -26,6 +28,8 @@ void CpuWatchdog::Slot::arm(v8::Isolate* isolate, int64_t budget_ns) {
   budget_ns_.store(budget_ns, std::memory_order_relaxed);
   generation_.fetch_add(1, std::memory_order_relaxed);
   isolate_.store(isolate, std::memory_order_release);
+  CpuWatchdog& watchdog = CpuWatchdog::instance();
+  if (watchdog.parked_.load(std::memory_order_acquire)) watchdog.wake();
 }
 
 int64_t CpuWatchdog::Slot::disarm() {
@@ -56,14 +60,23 @@ CpuWatchdog::Slot* CpuWatchdog::registerThread() {
   return result;
 }
 
+void CpuWatchdog::wake() {
+  std::lock_guard<std::mutex> lock(park_mutex_);
+  parked_.store(false, std::memory_order_release);
+  park_cv_.notify_one();
+}
+
 void CpuWatchdog::run() {
+  int idle_polls = 0;
   for (;;) {
     std::this_thread::sleep_for(kPollInterval);
     const size_t count = slot_count_.load(std::memory_order_acquire);
+    bool any_armed = false;
     for (size_t i = 0; i < count; ++i) {
       Slot* slot = slots_[i].get();
       v8::Isolate* isolate = slot->isolate_.load(std::memory_order_acquire);
       if (!isolate) continue;
+      any_armed = true;
       const uint64_t generation = slot->generation_.load(std::memory_order_relaxed);
       const int64_t cpu = clockNanos(slot->clock_);
       if (generation != slot->seen_generation_) {
@@ -77,6 +90,16 @@ void CpuWatchdog::run() {
       if (slot->isolate_.load(std::memory_order_acquire) != isolate) continue;
       slot->fired_.store(true, std::memory_order_release);
       isolate->TerminateExecution();
+    }
+    idle_polls = any_armed ? 0 : idle_polls + 1;
+    if (idle_polls >= kIdlePollsBeforeParking) {
+      std::unique_lock<std::mutex> lock(park_mutex_);
+      parked_.store(true, std::memory_order_release);
+      // Re-check under the lock: an arm() that saw parked_ false may have
+      // raced with us; the timeout bounds any such miss.
+      park_cv_.wait_for(lock, kParkTimeout, [this] { return !parked_.load(std::memory_order_acquire); });
+      parked_.store(false, std::memory_order_release);
+      idle_polls = 0;
     }
   }
 }

@@ -12,6 +12,7 @@
 #include <v8.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -54,6 +55,8 @@ class CpuWatchdog {
   };
 
   static CpuWatchdog& instance();
+  // Wakes the watchdog if it parked itself for lack of work.
+  void wake();
   // Registers the calling thread. The slot lives as long as the process.
   Slot* registerThread();
 
@@ -65,6 +68,11 @@ class CpuWatchdog {
   std::vector<std::unique_ptr<Slot>> slots_;
   std::atomic<size_t> slot_count_{0};
   std::thread thread_;
+  // With no JavaScript running for a while the thread parks on this instead
+  // of polling every millisecond.
+  std::atomic<bool> parked_{false};
+  std::mutex park_mutex_;
+  std::condition_variable park_cv_;
 };
 
 }  // namespace isogate
