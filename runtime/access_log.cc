@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cinttypes>
 #include <cstdio>
 #include <ctime>
@@ -54,7 +55,12 @@ void AccessLog::flush() {
 void appendJsonString(std::string& out, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";
   out.push_back('"');
-  for (unsigned char c : s) {
+  size_t run = 0;  // start of the pending run of bytes that need no escaping
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"': out.append("\\\""); break;
       case '\\': out.append("\\\\"); break;
@@ -62,22 +68,36 @@ void appendJsonString(std::string& out, std::string_view s) {
       case '\r': out.append("\\r"); break;
       case '\t': out.append("\\t"); break;
       default:
-        if (c < 0x20 || c == 0x7f) {
-          out.append("\\u00");
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        } else if (c >= 0x80) {
-          // Header bytes are not guaranteed UTF-8; keep the log valid JSON.
-          out.append("\\u00");
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
+        // Control bytes, DEL and bytes >= 0x80: header bytes are not
+        // guaranteed UTF-8, so the log stays valid JSON either way.
+        out.append("\\u00");
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 15]);
     }
   }
+  out.append(s.data() + run, s.size() - run);
   out.push_back('"');
 }
+
+namespace {
+// Appends a non-negative number with three decimals (no locale, no printf).
+void appendMillis(std::string& out, double ms) {
+  if (!(ms >= 0)) ms = 0;
+  const uint64_t micros = static_cast<uint64_t>(ms * 1000.0 + 0.5);
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, micros / 1000);
+  out.append(buf, end);
+  const unsigned frac = static_cast<unsigned>(micros % 1000);
+  const char digits[4] = {'.', char('0' + frac / 100), char('0' + frac / 10 % 10), char('0' + frac % 10)};
+  out.append(digits, 4);
+}
+
+void appendUint(std::string& out, uint64_t value) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  out.append(buf, end);
+}
+}  // namespace
 
 std::string formatTimestamp(int64_t unix_ms) {
   time_t secs = static_cast<time_t>(unix_ms / 1000);
@@ -92,7 +112,6 @@ std::string formatTimestamp(int64_t unix_ms) {
 
 void AccessLog::appendJson(const AccessLogEntry& e, double latency_ms) {
   std::string& out = buffer_;
-  char num[64];
   out.append("{\"timestamp\":\"").append(formatTimestamp(e.start_unix_ms)).append("\"");
   out.append(",\"request_id\":");
   appendJsonString(out, e.request_id);
@@ -106,21 +125,24 @@ void AccessLog::appendJson(const AccessLogEntry& e, double latency_ms) {
   } else {
     appendJsonString(out, e.route);
   }
-  snprintf(num, sizeof num, ",\"status\":%d,\"latency_ms\":%.3f", e.status, latency_ms);
-  out.append(num);
+  out.append(",\"status\":");
+  appendUint(out, static_cast<uint64_t>(e.status));
+  out.append(",\"latency_ms\":");
+  appendMillis(out, latency_ms);
+  out.append(",\"upstream_ms\":");
   if (e.upstream_ms >= 0) {
-    snprintf(num, sizeof num, ",\"upstream_ms\":%.3f", e.upstream_ms);
-    out.append(num);
+    appendMillis(out, e.upstream_ms);
   } else {
-    out.append(",\"upstream_ms\":null");
+    out.append("null");
   }
   if (e.cpu_ms >= 0) {
-    snprintf(num, sizeof num, ",\"cpu_ms\":%.3f", e.cpu_ms);
-    out.append(num);
+    out.append(",\"cpu_ms\":");
+    appendMillis(out, e.cpu_ms);
   }
-  snprintf(num, sizeof num, ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64, e.bytes_in,
-           e.bytes_out);
-  out.append(num);
+  out.append(",\"bytes_in\":");
+  appendUint(out, e.bytes_in);
+  out.append(",\"bytes_out\":");
+  appendUint(out, e.bytes_out);
   out.append(",\"user_agent\":");
   appendJsonString(out, e.user_agent);
   out.append(",\"remote_addr\":");

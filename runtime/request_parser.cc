@@ -148,6 +148,7 @@ int RequestParser::onUrl(llhttp_t* p, const char* at, size_t len) {
 int RequestParser::onHeaderField(llhttp_t* p, const char* at, size_t len) {
   RequestParser* s = self(p);
   if (s->last_was_value_ || s->head_.headers.empty()) {
+    if (s->head_.headers.capacity() == 0) s->head_.headers.reserve(16);
     s->head_.headers.emplace_back();
     s->last_was_value_ = false;
   }
