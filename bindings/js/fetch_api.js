@@ -429,6 +429,7 @@
       this.value = value;
       this.used = false;
       this.contentType = contentType;  // from extraction; applied if absent
+      this.stream = null;  // the BodyStream handed out by the body getter
     }
   }
 
@@ -448,6 +449,27 @@
       }
       return this.promise;
     }
+  }
+
+  // What `request.body` / `response.body` return until ReadableStream lands:
+  // an opaque stand-in that can only be handed to another Request or
+  // Response, which then takes the body over without reading it (so
+  // `new Response(res.body, res)` keeps streaming an origin's body).
+  class BodyStream {
+    #state;
+    constructor(state) { this.#state = state; }
+    static take(stream) {
+      const state = stream.#state;
+      if (state.used) throw new TypeError('This ReadableStream is disturbed (has already been read from).');
+      state.used = true;
+      return new BodyState(state.kind, state.value, state.contentType);
+    }
+    get locked() { return this.#state.used; }
+    get [Symbol.toStringTag]() { return 'ReadableStream'; }
+  }
+  function bodyStreamOf(state) {
+    if (state === null) return null;
+    return state.stream ??= new BodyStream(state);
   }
 
   const TEXT_PLAIN = 'text/plain;charset=UTF-8';
@@ -472,6 +494,7 @@
         return new BodyState(K_STRING, init.toString(), FORM_URLENCODED);
       }
       if (native.isBodyHandle(init)) return new BodyState(K_HANDLE, init);
+      if (init instanceof BodyStream) return BodyStream.take(init);
     }
     return new BodyState(K_STRING, toUSV(toStr(init)), TEXT_PLAIN);
   }
@@ -746,9 +769,8 @@
       return this.#ownSignal;
     }
     get cf() { return this.#cf; }
-    // Pending: a ReadableStream when the streams issue lands; null until then,
-    // even when the request has a body (see the file header).
-    get body() { return null; }
+    // An opaque stand-in until ReadableStream lands (see BodyStream).
+    get body() { return this.#body === null ? null : bodyStreamOf(this.#body); }
     get bodyUsed() { return this.#body !== null && this.#body.used; }
 
     text() { return isRequest(this) ? consumeBody(this.#body, READ_TEXT) : illegalInvocation(); }
@@ -987,8 +1009,8 @@
     get headers() {
       return this.#headers ??= headersFromFlat(this.#flat, this.#headersGuard);
     }
-    // Pending: see Request#body.
-    get body() { return null; }
+    // An opaque stand-in until ReadableStream lands (see BodyStream).
+    get body() { return this.#body === null ? null : bodyStreamOf(this.#body); }
     get bodyUsed() { return this.#body !== null && this.#body.used; }
 
     text() { return isResponse(this) ? consumeBody(this.#body, READ_TEXT) : illegalInvocation(); }
