@@ -92,6 +92,7 @@ class UpstreamFetch final : public HostBody, public UpstreamResponseHandler, pub
   }
   void cancel() override { upstream_.reset(); }
   std::optional<uint64_t> knownLength() const override { return length_; }
+  bool deliveringSoon() const override { return in_input_; }
 
  private:
   void onBufferFull() override { pause(); }
@@ -119,6 +120,7 @@ class UpstreamFetch final : public HostBody, public UpstreamResponseHandler, pub
 
   void onUpstreamHead(ResponseHead&& head, BodyFraming framing, uint64_t content_length) override {
     head_received_ = true;
+    in_input_ = true;  // the rest of this read (body bytes) follows; see onUpstreamInputProcessed
     if (framing == BodyFraming::kContentLength) length_ = content_length;
     const bool has_body = framing != BodyFraming::kNone;
     v8::Isolate* isolate = instance_.isolate();
@@ -150,7 +152,13 @@ class UpstreamFetch final : public HostBody, public UpstreamResponseHandler, pub
 
   void onUpstreamBody(const char* data, size_t len) override { push(data, len); }
 
+  void onUpstreamInputProcessed() override {
+    in_input_ = false;
+    inputProcessed();
+  }
+
   void onUpstreamComplete() override {
+    in_input_ = false;
     end();
     if (pending_id_) release();  // a bodiless response: we are done
   }
@@ -204,6 +212,7 @@ class UpstreamFetch final : public HostBody, public UpstreamResponseHandler, pub
   bool head_received_ = false;
   bool starting_ = false;
   bool finished_ = false;
+  bool in_input_ = false;  // inside the upstream read that brought the head
 };
 
 // Reads a host body completely for text()/json()/arrayBuffer().

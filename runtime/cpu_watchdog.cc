@@ -2,6 +2,7 @@
 
 #include <uv.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace isogate {
@@ -23,7 +24,6 @@ int64_t threadCpuNanos() { return clockNanos(CLOCK_THREAD_CPUTIME_ID); }
 
 void CpuWatchdog::Slot::arm(v8::Isolate* isolate, int64_t budget_ns) {
   armed_at_ = uv_hrtime();
-  armed_cpu_ns_ = threadCpuNanos();
   fired_.store(false, std::memory_order_relaxed);
   budget_ns_.store(budget_ns, std::memory_order_relaxed);
   generation_.fetch_add(1, std::memory_order_relaxed);
@@ -34,7 +34,19 @@ void CpuWatchdog::Slot::arm(v8::Isolate* isolate, int64_t budget_ns) {
 
 int64_t CpuWatchdog::Slot::disarm() {
   isolate_.store(nullptr, std::memory_order_release);
-  return threadCpuNanos() - armed_cpu_ns_;
+  const int64_t wall = static_cast<int64_t>(uv_hrtime() - armed_at_);
+  const uint64_t generation = generation_.load(std::memory_order_relaxed);
+  if (observed_generation_.load(std::memory_order_acquire) != generation) {
+    // Shorter than a watchdog poll: its wall time is its CPU time, give or
+    // take a preemption, and costs no system call to measure.
+    return wall;
+  }
+  // Long enough for the watchdog to have read this thread's CPU clock: count
+  // the CPU since that reading plus the (short) wall time before it, so time
+  // spent waiting for a CPU on a busy machine is not charged.
+  const int64_t before = static_cast<int64_t>(observed_at_.load(std::memory_order_relaxed) - armed_at_);
+  const int64_t cpu = threadCpuNanos() - observed_cpu_ns_.load(std::memory_order_relaxed);
+  return std::min(wall, std::max<int64_t>(before, 0) + cpu);
 }
 
 int64_t CpuWatchdog::Slot::elapsed() const { return static_cast<int64_t>(uv_hrtime() - armed_at_); }
@@ -83,6 +95,9 @@ void CpuWatchdog::run() {
         // A new entry into JavaScript: its CPU time counts from here.
         slot->seen_generation_ = generation;
         slot->seen_cpu_ns_ = cpu;
+        slot->observed_cpu_ns_.store(cpu, std::memory_order_relaxed);
+        slot->observed_at_.store(uv_hrtime(), std::memory_order_relaxed);
+        slot->observed_generation_.store(generation, std::memory_order_release);
         continue;
       }
       if (cpu - slot->seen_cpu_ns_ < slot->budget_ns_.load(std::memory_order_relaxed)) continue;
@@ -97,9 +112,12 @@ void CpuWatchdog::run() {
       parked_.store(true, std::memory_order_release);
       // Re-check under the lock: an arm() that saw parked_ false may have
       // raced with us; the timeout bounds any such miss.
-      park_cv_.wait_for(lock, kParkTimeout, [this] { return !parked_.load(std::memory_order_acquire); });
+      const bool woken =
+          park_cv_.wait_for(lock, kParkTimeout, [this] { return !parked_.load(std::memory_order_acquire); });
       parked_.store(false, std::memory_order_release);
-      idle_polls = 0;
+      // A timeout without an arm() keeps us parked (one look per timeout);
+      // only a wake-up resumes millisecond polling.
+      idle_polls = woken ? 0 : kIdlePollsBeforeParking - 1;
     }
   }
 }

@@ -3,9 +3,10 @@
 // worker thread while that thread runs JavaScript and calls
 // TerminateExecution on its isolate past the deadline. Arming publishes a
 // generation number and a budget (lock-free); the watchdog measures from its
-// own first reading of the thread's clock. Arming and disarming each read the
-// thread CPU clock once (a system call, not vDSO), so a request's CPU time is
-// summed exactly across its entries, whatever other load the machine has.
+// own first reading of the thread's clock. A thread CPU clock is a system
+// call (not vDSO), so an entry shorter than a poll is charged its wall time,
+// and a longer one the CPU time since the watchdog's reading: time spent
+// waiting for a CPU on a busy machine is not charged.
 
 #include <pthread.h>
 #include <time.h>
@@ -33,7 +34,7 @@ class CpuWatchdog {
     // `budget_ns` more CPU time (measured from the watchdog's first look,
     // at most one poll interval after arming).
     void arm(v8::Isolate* isolate, int64_t budget_ns);
-    // Stops watching; returns the thread CPU nanoseconds used since arm().
+    // Stops watching; returns the CPU nanoseconds used since arm() (see above).
     int64_t disarm();
     // Whether the watchdog terminated the isolate during the last arming.
     bool fired() const { return fired_.load(std::memory_order_acquire); }
@@ -43,8 +44,12 @@ class CpuWatchdog {
    private:
     friend class CpuWatchdog;
     clockid_t clock_{};
-    uint64_t armed_at_ = 0;     // monotonic, owner thread only
-    int64_t armed_cpu_ns_ = 0;  // thread CPU clock at arm(), owner thread only
+    uint64_t armed_at_ = 0;  // monotonic, owner thread only
+    // Published by the watchdog for the owner: the arming it read the CPU
+    // clock for, that reading, and when (monotonic).
+    std::atomic<uint64_t> observed_generation_{0};
+    std::atomic<int64_t> observed_cpu_ns_{0};
+    std::atomic<uint64_t> observed_at_{0};
     std::atomic<v8::Isolate*> isolate_{nullptr};
     std::atomic<uint64_t> generation_{0};
     std::atomic<int64_t> budget_ns_{0};

@@ -19,6 +19,9 @@ class BodySink {
   virtual void onBodyEnd() = 0;
   // The source failed (client gone, origin reset or timed out).
   virtual void onBodyError() = 0;
+  // The source delivered what one read brought: a good moment to flush
+  // anything batched (a corked response head).
+  virtual void onBodyInputProcessed() {}
 };
 
 class HostBody {
@@ -37,11 +40,18 @@ class HostBody {
   void abandon();
   // Exact size when known up front (Content-Length).
   virtual std::optional<uint64_t> knownLength() const = 0;
+  // Whether more data is about to arrive within the current callback (the
+  // source is in the middle of processing a read), so a reader may wait for
+  // onBodyInputProcessed() before flushing.
+  virtual bool deliveringSoon() const { return false; }
 
   // For the producer side.
   void push(const char* data, size_t len);
   void end();
   void fail();
+  void inputProcessed() {
+    if (sink_) sink_->onBodyInputProcessed();
+  }
 
  protected:
   // Producers pause themselves while nothing reads and the buffer is full.

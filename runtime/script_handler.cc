@@ -343,7 +343,13 @@ void ScriptHandler::onHandlerResult(ScriptInstance& instance, v8::Local<v8::Valu
   exchange_->sendResponseHead(std::move(head), length ? BodyFraming::kContentLength : BodyFraming::kChunked,
                               length.value_or(0));
   response_body_->start(this);
-  if (exchange_) exchange_->flushResponse();  // no body bytes at hand yet: send the head now
+  // Without body bytes at hand, send the head now, unless they are coming in
+  // this very read (then head and body leave in one write).
+  if (exchange_ && response_body_ && !response_body_->deliveringSoon()) exchange_->flushResponse();
+}
+
+void ScriptHandler::onBodyInputProcessed() {
+  if (exchange_) exchange_->flushResponse();
 }
 
 void ScriptHandler::sendBytes(ResponseHead&& head, v8::Local<v8::Uint8Array> bytes) {

@@ -47,6 +47,7 @@ class ScriptHandler final : public ExchangeHandler, private BodySink {
   void onBodyData(const char* data, size_t len) override;
   void onBodyEnd() override;
   void onBodyError() override;
+  void onBodyInputProcessed() override;
 
   void invoke(ScriptInstance& instance);
   void sendBytes(ResponseHead&& head, v8::Local<v8::Uint8Array> bytes);

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "runtime/proxy_handler.h"
+#include "runtime/request_id.h"
 #include "runtime/script_handler.h"
 #include "runtime/server_connection.h"
 
@@ -50,6 +51,7 @@ void Worker::join() {
 
 void Worker::run() {
   watchdog_slot_ = CpuWatchdog::instance().registerThread();
+  generateRequestId();  // seeds this thread's generator now, not on the first request
   instance_->prepareSpare();
   uv_run(&loop_, UV_RUN_DEFAULT);
   // Everything is closed; let the close callbacks of the last handles run.

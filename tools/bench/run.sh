@@ -5,6 +5,8 @@
 # dir, checks each endpoint once with curl, then runs wrk BENCH_RUNS times per
 # scenario, interleaved (a,b,c,a,b,c,...) to spread machine noise, and prints
 # a markdown table of medians plus the comparisons (ratios, added p99).
+# Then measures the script runtime's cold start and per-isolate memory
+# (script_runtime.sh) with fresh isogate processes.
 # Everything it started is stopped and the temp dir removed on exit.
 #
 # Environment (defaults in brackets):
@@ -13,16 +15,25 @@
 #   BENCH_CONNECTIONS  wrk connections [32]
 #   BENCH_THREADS      wrk threads [1]
 #   BENCH_WARMUP       untimed wrk run per scenario before timing [1s]; 0 = none
-#   BENCH_SCENARIOS    space-separated scenario names [all in scenarios.sh]
+#   BENCH_SCENARIOS    space-separated scenario names [all in scenarios.sh];
+#                      "none" skips the wrk part
+#   BENCH_COLD_STARTS  fresh isogate processes for the cold-start measure [10];
+#                      0 skips it
+#   BENCH_COLD_REQUESTS requests per cold-start process [10] (1st = cold)
+#   BENCH_MEM_ROUTES   distinct hello script routes for the per-isolate memory
+#                      measure [20]; 0 skips it
+#   BENCH_MEM_REPEATS  processes per memory configuration [3]
+#   BENCH_MEM_WORKERS  "workers" values measured [1 0] (0 = one per core)
 #   BENCH_PIN          1 = pin with taskset [1 when nproc >= 2]
 #   BENCH_CPU_LOAD     core for wrk and the origin [0]
 #   BENCH_CPU_PROXY    core for the server under test [1]
 #   BENCH_OUT          also write the markdown report to this file
 #   BENCH_KEEP         1 = keep the temp dir (configs, logs, raw wrk output)
+#   BENCH_QUIET        "other load" (%) up to which a round counts as quiet [10]
 #   BENCH_NGINX_PROXY_ACCESS_LOG  1 = nginx proxy writes a buffered access log
 #                      to /dev/null, like isogate's JSON log [0]
 #   ISOGATE_BIN        use this isogate binary instead of building one
-#   NGINX_BIN, WRK_BIN override the tools found on PATH
+#   NGINX_BIN, WRK_BIN, NODE_BIN override the tools found on PATH
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,6 +51,7 @@ PIN=${BENCH_PIN:-$([ "$NPROC" -ge 2 ] && echo 1 || echo 0)}
 CPU_LOAD=${BENCH_CPU_LOAD:-0}
 CPU_PROXY=${BENCH_CPU_PROXY:-1}
 KEEP=${BENCH_KEEP:-0}
+QUIET=${BENCH_QUIET:-10}
 
 log() { echo "bench: $*" >&2; }
 die() { echo "bench: error: $*" >&2; exit 1; }
@@ -73,7 +85,12 @@ ensure_tools() {
   [ -n "${WRK_BIN:-}" ] || command -v wrk >/dev/null || missing+=(wrk)
   command -v curl >/dev/null || missing+=(curl)
   command -v taskset >/dev/null || missing+=(util-linux)
+  if [[ " $want " == *" node "* ]] && [ -z "${NODE_BIN:-}" ] && ! command -v node >/dev/null; then
+    log "node not found: installing Debian's nodejs (Debian 12 ships Node.js 18, not 20)"
+    missing+=(nodejs)
+  fi
   [ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
+  NODE=${NODE_BIN:-$(command -v node || true)}
   NGINX=${NGINX_BIN:-$(find_nginx)}
   WRK=${WRK_BIN:-$(command -v wrk)}
   [ -x "$NGINX" ] || die "nginx not found"
@@ -226,11 +243,14 @@ register() {
 
 # compare SUBJECT REFERENCE BASELINE MIN_RPS_RATIO MAX_P99_DIFF_MS: a target row
 # (SUBJECT req/s >= MIN_RPS_RATIO x REFERENCE's, p99 at most MAX_P99_DIFF_MS
-# above REFERENCE's; p99 "added" figures are relative to BASELINE).
+# above REFERENCE's, "-" for no p99 target; p99 "added" figures are relative
+# to BASELINE).
 compare() { COMPARISONS+=("$*"); }
 
 # shellcheck source=scenarios.sh
 . "$here/scenarios.sh"
+# shellcheck source=script_runtime.sh
+. "$here/script_runtime.sh"
 
 # ------------------------------------------------------------ wrk ----------
 
@@ -262,15 +282,27 @@ run_wrk() { # run_wrk URL DURATION OUTFILE
 
 CLK_TCK=$(getconf CLK_TCK)
 
-# cpu_ticks PID: user+system clock ticks of PID and its direct children (the
-# workers of an nginx master), for CPU per request of the server under test.
+# Process trees of the servers: a server's pid and its direct children (the
+# workers of an nginx master), looked up once after set-up (tree_pids), so
+# that a timed run forks as little as possible.
+declare -A TREE=()
+tree_pids() {
+  local p
+  for p in "${PIDS[@]}"; do TREE[$p]="$p $({ pgrep -P "$p" || true; } | tr '\n' ' ')"; done
+}
+
+# ticks_of PID...: user+system clock ticks of these processes (all threads).
+ticks_of() {
+  local files=() p
+  for p in "$@"; do files+=("/proc/$p/stat"); done
+  { cat "${files[@]}" 2>/dev/null || true; } | awk '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t + 0 }'
+}
+
+# cpu_ticks PID: CPU ticks of a server's tree, for CPU per request of the
+# server under test.
 cpu_ticks() {
-  local p t=0 v
-  for p in "$1" $(pgrep -P "$1" || true); do
-    v=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null) || v=0
-    t=$((t + ${v:-0}))
-  done
-  echo "$t"
+  # shellcheck disable=SC2086  # a list of pids
+  ticks_of ${TREE[$1]:-$1}
 }
 
 # busy_ticks: user+nice+system+steal clock ticks of the cores the benchmark
@@ -288,9 +320,10 @@ busy_ticks() {
 # children (wrk), from the `times` builtin, which must run in this shell, not
 # in a $(...) subshell.
 server_ticks() {
-  local t=0 p
-  for p in "${PIDS[@]}"; do t=$((t + $(cpu_ticks "$p"))); done
-  echo "$t"
+  local all=() p
+  # shellcheck disable=SC2206  # lists of pids
+  for p in "${PIDS[@]}"; do all+=(${TREE[$p]:-$p}); done
+  ticks_of "${all[@]}"
 }
 wrk_ticks() { # wrk_ticks VAR
   times >"$TMP/times"
@@ -305,17 +338,19 @@ col() { # col SCENARIO FIELD: values of a results.tsv column for a scenario
 
 # --------------------------------------------------------------- main ------
 
+want=${BENCH_SCENARIOS:-$DEFAULT_SCENARIOS}
+[ "$want" != none ] || want=
+for s in $want; do
+  declare -F "setup_$s" >/dev/null || die "unknown scenario '$s' (known: $DEFAULT_SCENARIOS)"
+done
 ensure_tools
 ensure_isogate
 if [ "$PIN" = 1 ]; then
   [ "$NPROC" -ge 2 ] || log "warning: pinning with only $NPROC CPU"
   for c in "$CPU_LOAD" "$CPU_PROXY"; do taskset -c "$c" true 2>/dev/null || die "cannot pin to cpu $c"; done
 fi
+: >"${BENCH_OUT:-/dev/null}"
 
-want=${BENCH_SCENARIOS:-$DEFAULT_SCENARIOS}
-for s in $want; do
-  declare -F "setup_$s" >/dev/null || die "unknown scenario '$s' (known: $DEFAULT_SCENARIOS)"
-done
 for s in $want; do "setup_$s"; done
 
 # Sanity check: one request per endpoint, exact status and body.
@@ -333,8 +368,9 @@ fi
 
 mkdir -p "$TMP/wrk"
 : >"$TMP/results.tsv"
+tree_pids
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-log "timing: ${#REGISTERED[@]} scenarios x $RUNS runs x $DURATION (wrk -t$THREADS -c$CONNS), interleaved"
+[ "${#REGISTERED[@]}" -eq 0 ] || log "timing: ${#REGISTERED[@]} scenarios x $RUNS runs x $DURATION (wrk -t$THREADS -c$CONNS), interleaved"
 for r in $(seq "$RUNS"); do
   for s in "${REGISTERED[@]}"; do
     out="$TMP/wrk/$s.$r.txt"
@@ -404,7 +440,7 @@ report() {
     bbase=$(if [ -n "${SC_URL[$base]:-}" ]; then col "$base" 5 | sort -g | head -n 1; else echo 0; fi)
     # medians, and "best runs": each scenario's highest req/s, lowest p99 and
     # lowest CPU per request, the least disturbed estimate on a noisy machine.
-    local ra rb pa pb ca cb bra brb bpa bpb bca bcb paired
+    local ra rb pa pb ca cb bra brb bpa bpb bca bcb paired quiet
     ra=$(col "$a" 3 | median); rb=$(col "$b" 3 | median)
     pa=$(col "$a" 5 | median); pb=$(col "$b" 5 | median)
     ca=$(col "$a" 10 | median); cb=$(col "$b" 10 | median)
@@ -413,22 +449,33 @@ report() {
     bca=$(col "$a" 10 | sort -g | head -n 1); bcb=$(col "$b" 10 | sort -g | head -n 1)
     paired=$(paste <(col "$a" 3) <(col "$b" 3) | awk '{ print $1 / $2 }' | sort -g |
       awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.3f (%.3f–%.3f)", m, v[1], v[NR] }')
+    # the same over quiet rounds only: other load <= QUIET % in both runs
+    quiet=$(paste <(col "$a" 3) <(col "$b" 3) <(col "$a" 12) <(col "$b" 12) |
+      awk -v q="$QUIET" '$3 <= q && $4 <= q { print $1 / $2 }' | sort -g |
+      awk '{ v[NR] = $1 } END { if (!NR) { printf "no quiet round"; exit }
+        m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.3f (%.3f–%.3f), %d of the rounds", m, v[1], v[NR], NR }')
     echo
-    echo "**$a vs $b** (target: req/s ratio ≥ $min_ratio, p99 at most +$max_p99 ms over $b's)"
+    if [ "$max_p99" = - ]; then
+      echo "**$a vs $b** (target: req/s ratio ≥ $min_ratio; no p99 target)"
+    else
+      echo "**$a vs $b** (target: req/s ratio ≥ $min_ratio, p99 at most +$max_p99 ms over $b's)"
+    fi
     echo
     echo "| measure | medians | best runs | target |"
     echo "| --- | ---: | ---: | ---: |"
     awk -v a="$a" -v b="$b" -v base="$base" -v ra="$ra" -v rb="$rb" -v pa="$pa" -v pb="$pb" -v ca="$ca" -v cb="$cb" \
-      -v bra="$bra" -v brb="$brb" -v bpa="$bpa" -v bpb="$bpb" -v bca="$bca" -v bcb="$bcb" -v paired="$paired" \
+      -v bra="$bra" -v brb="$brb" -v bpa="$bpa" -v bpb="$bpb" -v bca="$bca" -v bcb="$bcb" -v paired="$paired" -v quiet="$quiet" -v qmax="$QUIET" \
       -v pbase="$pbase" -v bbase="$bbase" -v mr="$min_ratio" -v md="$max_p99" '
       function verdict(r, d,   s) {
         s = (r >= mr) ? "req/s met" : sprintf("req/s MISSED (%.3f < %s, needs +%.0f%%)", r, mr, (mr / r - 1) * 100)
-        return s ", " ((d <= md) ? "p99 met" : sprintf("p99 MISSED by %.3f ms", d - md))
+        if (md == "-") return s
+        return s ", " ((d <= md + 0) ? "p99 met" : sprintf("p99 MISSED by %.3f ms", d - md))
       }
       BEGIN {
         printf "| req/s %s / %s | %.3f | %.3f | ≥ %s |\n", a, b, ra / rb, bra / brb, mr
         printf "| req/s ratio per round (median, min–max) | %s | | |\n", paired
-        printf "| p99 %s − %s, ms | %+.3f | %+.3f | ≤ +%s |\n", a, b, pa - pb, bpa - bpb, md
+        printf "| the same, quiet rounds only (other load ≤ %s%% in both runs) | %s | | |\n", qmax, quiet
+        printf "| p99 %s − %s, ms | %+.3f | %+.3f | %s |\n", a, b, pa - pb, bpa - bpb, (md == "-") ? "–" : "≤ +" md
         printf "| p99 added over %s, ms (%s / %s) | %.3f / %.3f | %.3f / %.3f | |\n", base, a, b, pa - pbase, pb - pbase, bpa - bbase, bpb - bbase
         printf "| server CPU µs/req (%s / %s) | %.2f / %.2f | %.2f / %.2f | |\n", a, b, ca, cb, bca, bcb
         printf "| verdict | %s | %s | |\n", verdict(ra / rb, pa - pb), verdict(bra / brb, bpa - bpb)
@@ -436,15 +483,20 @@ report() {
   done
 }
 
-echo
-report | tee "${BENCH_OUT:-/dev/null}"
-echo
-echo "Per run (req/s, p50 ms, p99 ms, server CPU µs/req, server CPU %, other load %):"
-awk '{ printf "  %-10s run %s  %10.0f  %7.3f  %7.3f  %6.2f  %4.0f  %4.0f%s\n", $1, $2, $3, $4, $5, $10, $11, $12, ($7 + $8 > 0) ? "  non-2xx " $7 ", socket errors " $8 " (" $9 ")" : "" }' "$TMP/results.tsv"
+if [ "${#REGISTERED[@]}" -gt 0 ]; then
+  echo
+  report | tee -a "${BENCH_OUT:-/dev/null}"
+  echo
+  echo "Per run (req/s, p50 ms, p99 ms, server CPU µs/req, server CPU %, other load %):"
+  awk '{ printf "  %-12s run %s  %10.0f  %7.3f  %7.3f  %6.2f  %4.0f  %4.0f%s\n", $1, $2, $3, $4, $5, $10, $11, $12, ($7 + $8 > 0) ? "  non-2xx " $7 ", socket errors " $8 " (" $9 ")" : "" }' "$TMP/results.tsv"
+fi
+
+# Cold start and per-isolate memory of the script runtime (script_runtime.sh).
+script_runtime_measures
 
 # Anything the servers said beyond their start-up line is worth a look.
 for f in "$TMP"/*/error.log "$TMP"/*/stderr.log; do
   [ -s "$f" ] || continue
-  extra=$(grep -v -e '^isogate: listening on ' "$f" || true)
+  extra=$(grep -v -e '^isogate: listening on ' -e '^isogate: draining' "$f" || true)
   [ -z "$extra" ] || { echo; echo "${f#"$TMP"/}:"; echo "$extra" | tail -n 20 | sed 's/^/  /'; }
 done
