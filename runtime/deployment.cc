@@ -85,6 +85,13 @@ namespace {
 constexpr uint64_t kSpareDelayMs = 5;
 }  // namespace
 
+bool DeploymentInstance::hasLiveWork() const {
+  for (const auto& [index, script] : scripts_) {
+    if (script->hasLiveRequests()) return true;
+  }
+  return false;
+}
+
 void DeploymentInstance::prepareSpare() {
   if (spare_) return;
   bool has_scripts = false;

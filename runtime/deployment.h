@@ -68,6 +68,9 @@ class DeploymentInstance {
   // next request builds a fresh one. The isolate is disposed on the next loop
   // iteration, outside any JavaScript.
   void discardScriptInstance(size_t route_index);
+  // Whether a script still has work in flight (responses or waitUntil):
+  // a worker keeps a replaced instance until this turns false.
+  bool hasLiveWork() const;
   // Builds a spare isolate (bindings installed, no route) if the deployment
   // has script routes and none is ready. Loop thread; takes a few ms.
   void prepareSpare();

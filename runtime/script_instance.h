@@ -135,6 +135,8 @@ class ScriptInstance {
   // Called whenever a request's response settles or a waitUntil promise
   // settles; frees the request's resources once nothing is left.
   void maybeRetire(const std::shared_ptr<RequestContext>& request);
+  // Whether any request still has work here (a response or waitUntil).
+  bool hasLiveRequests() const { return !live_requests_.empty(); }
   // A live request by id (null once retired).
   std::shared_ptr<RequestContext> liveRequest(uint64_t id) const;
   // Fails every live request's exchange (the instance broke).

@@ -12,6 +12,11 @@
 
 namespace isogate {
 
+namespace {
+// How often replaced deployments are checked for finished waitUntil work.
+constexpr uint64_t kRetiringCheckMs = 1000;
+}  // namespace
+
 Worker::Worker(Options options, std::shared_ptr<const Deployment> deployment, LogOutput& log_output)
     : options_(std::move(options)), log_output_(log_output), read_buffer_(new char[kReadBufferSize]) {
   uv_loop_init(&loop_);
@@ -82,9 +87,29 @@ void Worker::onAsync(uv_async_t* handle) {
 void Worker::setDeployment(std::shared_ptr<const Deployment> deployment) {
   post([this, deployment = std::move(deployment)]() mutable {
     // In-flight exchanges keep the old instance (and its pools) alive.
+    // Scripts of the old deployment may still have waitUntil work after their
+    // responses; keep the instance until it is done.
+    if (instance_->hasLiveWork()) {
+      retiring_.push_back(instance_);
+      if (!retiring_timer_) {
+        retiring_timer_ = std::make_unique<Timer>(&loop_, [this] { pruneRetiring(); });
+        retiring_timer_->start(kRetiringCheckMs, kRetiringCheckMs);
+        retiring_timer_->unref();
+      }
+    }
     instance_ = std::make_shared<DeploymentInstance>(*this, std::move(deployment));
     instance_->prepareSpare();
   });
+}
+
+void Worker::pruneRetiring() {
+  for (auto it = retiring_.begin(); it != retiring_.end();) {
+    if ((*it)->hasLiveWork()) {
+      ++it;
+    } else {
+      it = retiring_.erase(it);
+    }
+  }
 }
 
 void Worker::drain(uint64_t grace_ms) {
@@ -120,6 +145,8 @@ void Worker::maybeFinish() {
   // that run() returns.
   finished_ = true;
   grace_timer_.reset();
+  retiring_timer_.reset();
+  retiring_.clear();
   instance_.reset();
   {
     std::lock_guard<std::mutex> lock(post_mutex_);

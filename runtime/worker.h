@@ -77,6 +77,7 @@ class Worker {
   void scheduleDeferred();
   static void onConnection(uv_stream_t* server, int status);
   void beginDrain(uint64_t grace_ms);
+  void pruneRetiring();
   void maybeFinish();
 
   Options options_;
@@ -90,6 +91,9 @@ class Worker {
   std::unique_ptr<AccessLog> access_log_;
   std::shared_ptr<DeploymentInstance> instance_;
   std::unique_ptr<Timer> grace_timer_;
+  // Replaced deployments whose scripts still have waitUntil work.
+  std::vector<std::shared_ptr<DeploymentInstance>> retiring_;
+  std::unique_ptr<Timer> retiring_timer_;
   std::string date_header_;
   uint64_t date_second_ = 0;
   bool draining_ = false;
