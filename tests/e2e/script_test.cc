@@ -997,6 +997,28 @@ TEST_F(ScriptTest, SighupReloadsChangedScript) {
   for (int i = 0; i < 10; ++i) EXPECT_EQ(get("/s/v").body, "two");
 }
 
+TEST_F(ScriptTest, WaitUntilWorkSurvivesAReload) {
+  ASSERT_TRUE(startWithScript(R"JS(
+export default {
+  async fetch(request, env, ctx) {
+    ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 600)).then(() => fetch("http://o/after-reload")));
+    return new Response("one");
+  }
+};
+)JS"));
+  ASSERT_EQ(get("/s/w", {{"X-Request-ID", "before-reload"}}).body, "one");
+  dir_.write("handler.js", R"JS(export default { fetch() { return new Response("two"); } };)JS");
+  gateway_->signal(SIGHUP);
+  EXPECT_EQ(pollBody("/s/w", "two", Millis(5000)), "two");
+  ASSERT_TRUE(origin_.waitFor([](const auto& reqs) {
+    for (const auto& r : reqs) {
+      if (r.path() == "/after-reload") return true;
+    }
+    return false;
+  }, Millis(5000))) << "waitUntil work of the old deployment was dropped by the reload";
+  EXPECT_EQ(origin_.requestsTo("/after-reload").at(0).header("x-request-id").value_or(""), "before-reload");
+}
+
 TEST_F(ScriptTest, SighupWithBrokenScriptKeepsOldOneServing) {
   ASSERT_TRUE(startWithScript(R"JS(export default { fetch() { return new Response("one"); } };)JS"));
   ASSERT_EQ(get("/s/v").body, "one");
