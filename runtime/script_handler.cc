@@ -201,17 +201,27 @@ void ScriptHandler::start() {
     return;
   }
   request_ = instance->beginRequest(this, exchange_->requestId());
-  const uint32_t wall_ms = deployment_->deployment().config().limits.wall_ms;
   instance_ = instance;
-  wall_timer_ = std::make_unique<Timer>(instance->loop(), [this] {
+  bool ok = instance->run(request_, [&] { invoke(*instance); });
+  if (!ok) {
+    deployment_->discardScriptInstance(route_index_);  // answers every request on it
+    return;
+  }
+  // Most handlers have answered by now; only those still waiting need the
+  // wall-time clock (counted from the request's start).
+  if (exchange_ && !exchange_->responseStarted()) startWallTimer(*instance);
+}
+
+void ScriptHandler::startWallTimer(ScriptInstance& instance) {
+  const uint64_t wall_ns = static_cast<uint64_t>(deployment_->deployment().config().limits.wall_ms) * 1000000;
+  const uint64_t elapsed = uv_hrtime() - exchange_->logEntry().start_ns;
+  wall_timer_ = std::make_unique<Timer>(instance.loop(), [this] {
     ScriptInstance* owner = instance_;
     std::shared_ptr<RequestContext> request = request_;
     fail(503, "exceeded_wall_time", "the script did not respond within limits.wall_ms");
     if (owner && request) owner->abandonRequest(request);  // its timers and fetches end too
   });
-  wall_timer_->start(wall_ms);
-  bool ok = instance->run(request_, [&] { invoke(*instance); });
-  if (!ok) deployment_->discardScriptInstance(route_index_);  // answers every request on it
+  wall_timer_->start(elapsed >= wall_ns ? 0 : (wall_ns - elapsed) / 1000000);
 }
 
 void ScriptHandler::invoke(ScriptInstance& instance) {

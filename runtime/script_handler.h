@@ -50,6 +50,7 @@ class ScriptHandler final : public ExchangeHandler, private BodySink {
   void onBodyInputProcessed() override;
 
   void invoke(ScriptInstance& instance);
+  void startWallTimer(ScriptInstance& instance);
   void sendBytes(ResponseHead&& head, v8::Local<v8::Uint8Array> bytes);
   void fail(int status, const char* code, const std::string& message);
   // Copies ctx.log fields and CPU time (plus `in_flight_ns` of the running
