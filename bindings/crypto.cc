@@ -15,17 +15,7 @@ namespace {
 constexpr size_t kMaxRandomBytes = 65536;  // Web Crypto's quota
 
 void throwDomException(v8::Isolate* isolate, const char* name, const char* message) {
-  v8::Local<v8::Context> context = isolate->GetCurrentContext();
-  v8::Local<v8::Value> ctor;
-  if (context->Global()->Get(context, v8Str(isolate, "DOMException")).ToLocal(&ctor) && ctor->IsFunction()) {
-    v8::Local<v8::Value> args[2] = {v8Str(isolate, message), v8Str(isolate, name)};
-    v8::Local<v8::Object> error;
-    if (ctor.As<v8::Function>()->NewInstance(context, 2, args).ToLocal(&error)) {
-      isolate->ThrowException(error);
-      return;
-    }
-  }
-  isolate->ThrowException(v8::Exception::Error(v8Str(isolate, message)));
+  isogate::throwDomException(isolate, v8Str(isolate, message), name);
 }
 
 void getRandomValues(const v8::FunctionCallbackInfo<v8::Value>& info) {

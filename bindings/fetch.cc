@@ -10,6 +10,7 @@
 #include "bindings/registry.h"
 #include "runtime/deployment.h"
 #include "runtime/js_errors.h"
+#include "runtime/js_headers.h"
 #include "runtime/upstream.h"
 #include "runtime/worker.h"
 
@@ -129,12 +130,7 @@ class UpstreamFetch final : public HostBody, public UpstreamResponseHandler, pub
       v8::Local<v8::Context> context = instance_.context();
       v8::Local<v8::Promise::Resolver> resolver = resolver_.Get(isolate);
       resolver_.Reset();
-      v8::Local<v8::Array> headers = v8::Array::New(isolate, static_cast<int>(head.headers.size() * 2));
-      uint32_t i = 0;
-      for (const Header& h : head.headers) {
-        headers->Set(context, i++, v8Str(isolate, h.name)).Check();
-        headers->Set(context, i++, v8Str(isolate, h.value)).Check();
-      }
+      v8::Local<v8::Array> headers = toFlatHeaders(isolate, context, head.headers);
       v8::Local<v8::Value> body = v8::Null(isolate);
       if (has_body) {
         // From now on the body handle owns this fetch.
@@ -361,23 +357,18 @@ void nativeFetch(const v8::FunctionCallbackInfo<v8::Value>& info) {
   head.head.append(method).append(" ").append(target).append(" HTTP/1.1\r\n");
   appendHeader(head.head, "Host", host_header);
   bool has_request_id = false;
-  if (info[2]->IsArray()) {
-    v8::Local<v8::Array> headers = info[2].As<v8::Array>();
-    std::string connection;
-    for (uint32_t i = 0; i + 1 < headers->Length(); i += 2) {
-      if (equalsIgnoreCase(toUtf8(isolate, headers->Get(context, i).ToLocalChecked()), "connection")) {
-        connection = toUtf8(isolate, headers->Get(context, i + 1).ToLocalChecked());
-      }
+  HeaderList headers = fromFlatHeaders(isolate, context, info[2]);
+  std::string connection;
+  for (const Header& h : headers) {
+    if (equalsIgnoreCase(h.name, "connection")) connection = h.value;
+  }
+  for (const Header& h : headers) {
+    if (isHopByHop(h.name, connection) || equalsIgnoreCase(h.name, "host") ||
+        equalsIgnoreCase(h.name, "content-length")) {
+      continue;
     }
-    for (uint32_t i = 0; i + 1 < headers->Length(); i += 2) {
-      std::string name = toUtf8(isolate, headers->Get(context, i).ToLocalChecked());
-      if (isHopByHop(name, connection) || equalsIgnoreCase(name, "host") ||
-          equalsIgnoreCase(name, "content-length")) {
-        continue;
-      }
-      has_request_id = has_request_id || equalsIgnoreCase(name, "x-request-id");
-      appendHeader(head.head, name, toUtf8(isolate, headers->Get(context, i + 1).ToLocalChecked()));
-    }
+    has_request_id = has_request_id || equalsIgnoreCase(h.name, "x-request-id");
+    appendHeader(head.head, h.name, h.value);
   }
   if (!has_request_id && !request->request_id.empty()) appendHeader(head.head, "X-Request-ID", request->request_id);
 

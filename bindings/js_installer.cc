@@ -81,4 +81,18 @@ void throwTypeError(v8::Isolate* isolate, const char* message) {
   isolate->ThrowException(v8::Exception::TypeError(v8Str(isolate, message)));
 }
 
+void throwDomException(v8::Isolate* isolate, v8::Local<v8::String> message, const char* name) {
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::Local<v8::Value> ctor;
+  if (context->Global()->Get(context, v8Str(isolate, "DOMException")).ToLocal(&ctor) && ctor->IsFunction()) {
+    v8::Local<v8::Value> args[2] = {message, v8Str(isolate, name)};
+    v8::Local<v8::Object> error;
+    if (ctor.As<v8::Function>()->NewInstance(context, 2, args).ToLocal(&error)) {
+      isolate->ThrowException(error);
+      return;
+    }
+  }
+  isolate->ThrowException(v8::Exception::Error(message));
+}
+
 }  // namespace isogate

@@ -19,5 +19,8 @@ void setMethod(v8::Local<v8::Context> context, v8::Local<v8::Object> target, con
                v8::FunctionCallback callback, v8::Local<v8::Value> data = v8::Local<v8::Value>());
 // Throws a TypeError with `message` in the current isolate.
 void throwTypeError(v8::Isolate* isolate, const char* message);
+// Throws a DOMException named `name` (the context's DOMException; a plain
+// Error if the context has none).
+void throwDomException(v8::Isolate* isolate, v8::Local<v8::String> message, const char* name);
 
 }  // namespace isogate

@@ -12,17 +12,7 @@ class CloneDelegate : public v8::ValueSerializer::Delegate {
  public:
   explicit CloneDelegate(v8::Isolate* isolate) : isolate_(isolate) {}
   void ThrowDataCloneError(v8::Local<v8::String> message) override {
-    v8::Local<v8::Context> context = isolate_->GetCurrentContext();
-    v8::Local<v8::Value> ctor;
-    if (context->Global()->Get(context, v8Str(isolate_, "DOMException")).ToLocal(&ctor) && ctor->IsFunction()) {
-      v8::Local<v8::Value> args[2] = {message, v8Str(isolate_, "DataCloneError")};
-      v8::Local<v8::Object> error;
-      if (ctor.As<v8::Function>()->NewInstance(context, 2, args).ToLocal(&error)) {
-        isolate_->ThrowException(error);
-        return;
-      }
-    }
-    isolate_->ThrowException(v8::Exception::TypeError(message));
+    throwDomException(isolate_, message, "DataCloneError");
   }
 
  private:

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "runtime/js_errors.h"
+#include "runtime/js_headers.h"
 #include "runtime/worker.h"
 
 namespace isogate {
@@ -233,12 +234,7 @@ void ScriptHandler::invoke(ScriptInstance& instance) {
   url.append(req.host.empty() ? "localhost" : req.host);
   url.append(exchange_->normalizedPath());
   url.append(req.query);
-  v8::Local<v8::Array> headers = v8::Array::New(isolate, static_cast<int>(req.headers.size() * 2));
-  uint32_t i = 0;
-  for (const Header& h : req.headers) {
-    headers->Set(context, i++, v8Str(isolate, h.name)).Check();
-    headers->Set(context, i++, v8Str(isolate, h.value)).Check();
-  }
+  v8::Local<v8::Array> headers = toFlatHeaders(isolate, context, req.headers);
   v8::Local<v8::Value> body = v8::Null(isolate);
   if (req.hasBody()) {
     auto stream = std::make_unique<RequestBodyStream>(this, req.content_length);
@@ -309,11 +305,7 @@ void ScriptHandler::onHandlerResult(ScriptInstance& instance, v8::Local<v8::Valu
   ResponseHead head;
   head.status = parts->Get(context, 0).ToLocalChecked()->Int32Value(context).FromMaybe(500);
   head.reason = toUtf8(isolate, parts->Get(context, 1).ToLocalChecked());
-  v8::Local<v8::Array> headers = parts->Get(context, 2).ToLocalChecked().As<v8::Array>();
-  for (uint32_t i = 0; i + 1 < headers->Length(); i += 2) {
-    head.headers.push_back({toUtf8(isolate, headers->Get(context, i).ToLocalChecked()),
-                            toUtf8(isolate, headers->Get(context, i + 1).ToLocalChecked())});
-  }
+  head.headers = fromFlatHeaders(isolate, context, parts->Get(context, 2).ToLocalChecked());
   v8::Local<v8::Value> body = parts->Get(context, 3).ToLocalChecked();
   if (head.status < 200 || head.status > 599) {
     // Response.error() (status 0) or anything else no client can be sent.

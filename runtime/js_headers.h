@@ -1,0 +1,16 @@
+#pragma once
+// Header lists cross the host/JavaScript boundary as flat arrays
+// [name0, value0, name1, value1, ...] in wire order (the contract of
+// bindings/js/fetch_api.js). These convert them, on the isolate's thread.
+
+#include <v8.h>
+
+#include "runtime/http_message.h"
+
+namespace isogate {
+
+v8::Local<v8::Array> toFlatHeaders(v8::Isolate* isolate, v8::Local<v8::Context> context, const HeaderList& headers);
+// Anything that is not an array gives an empty list.
+HeaderList fromFlatHeaders(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Local<v8::Value> flat);
+
+}  // namespace isogate
