@@ -9,7 +9,8 @@ export default {
     forwarded.headers.delete("Cookie");
     const upstream = await env.API.fetch(forwarded);
 
-    const response = new Response(await upstream.arrayBuffer(), upstream);
+    // Taking over upstream.body keeps it streaming; only the headers change.
+    const response = new Response(upstream.body, upstream);
     response.headers.delete("Server");
     response.headers.set("X-Content-Type-Options", "nosniff");
     return response;
