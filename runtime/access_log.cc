@@ -100,14 +100,23 @@ void appendUint(std::string& out, uint64_t value) {
 }  // namespace
 
 std::string formatTimestamp(int64_t unix_ms) {
-  time_t secs = static_cast<time_t>(unix_ms / 1000);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-           static_cast<int>(unix_ms % 1000));
-  return buf;
+  // The date and time to the second change once a second: format them once
+  // per thread and second, and append the milliseconds.
+  thread_local int64_t cached_second = -1;
+  thread_local char cached[24];
+  const int64_t second = unix_ms / 1000;
+  if (second != cached_second) {
+    time_t secs = static_cast<time_t>(second);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+    cached_second = second;
+  }
+  const int ms = static_cast<int>(unix_ms % 1000);
+  std::string out(cached);
+  const char tail[6] = {'.', char('0' + ms / 100), char('0' + ms / 10 % 10), char('0' + ms % 10), 'Z', 0};
+  out.append(tail, 5);
+  return out;
 }
 
 void AccessLog::appendJson(const AccessLogEntry& e, double latency_ms) {
