@@ -51,16 +51,6 @@ ScriptHandler* handlerOf(const v8::FunctionCallbackInfo<v8::Value>& info, Script
   return *request ? (*request)->handler : nullptr;
 }
 
-void onResolved(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  ScriptInstance* instance;
-  std::shared_ptr<RequestContext> request;
-  ScriptHandler* handler = handlerOf(info, &instance, &request);
-  if (!request) return;
-  request->response_settled = true;
-  if (handler) handler->onHandlerResult(*instance, info[0]);
-  instance->maybeRetire(request);
-}
-
 void onRejected(const v8::FunctionCallbackInfo<v8::Value>& info) {
   ScriptInstance* instance;
   std::shared_ptr<RequestContext> request;
@@ -279,11 +269,7 @@ void ScriptHandler::invoke(ScriptInstance& instance) {
     instance.maybeRetire(request_context);
     return;
   }
-  v8::Local<v8::Value> id = v8::Number::New(isolate, static_cast<double>(request_->id));
-  promise
-      ->Then(context, v8::Function::New(context, onResolved, id).ToLocalChecked(),
-             v8::Function::New(context, onRejected, id).ToLocalChecked())
-      .ToLocalChecked();
+  instance.watchResponse(promise, request_context);
 }
 
 void ScriptHandler::onHandlerResult(ScriptInstance& instance, v8::Local<v8::Value> value) {

@@ -138,7 +138,9 @@ void ScriptInstance::buildEnv() {
       case BindingConfig::Type::kOrigin: {
         v8::Local<v8::Value> arg = v8Str(isolate_, binding.origin);
         v8::Local<v8::Function> make = internals_.make_origin_binding.Get(isolate_);
-        if (!make.IsEmpty()) make->Call(context, v8::Undefined(isolate_), 1, &arg).ToLocal(&value);
+        if (!make.IsEmpty() && !make->Call(context, v8::Undefined(isolate_), 1, &arg).ToLocal(&value)) {
+          value = v8::Undefined(isolate_);
+        }
         break;
       }
       default:
@@ -231,6 +233,7 @@ bool ScriptInstance::evaluateBundle(std::string* error) {
 
 ScriptInstance::~ScriptInstance() {
   // Resources hold V8 handles and uv handles: release them before the isolate.
+  pending_responses_.clear();
   resources_.clear();
   live_requests_.clear();
   current_.reset();
@@ -278,6 +281,7 @@ bool ScriptInstance::run(const std::shared_ptr<RequestContext>& request, const s
   if (watchdog_) watchdog_->arm(isolate_, budget);
   fn();
   if (!isolate_->IsExecutionTerminating()) isolate_->PerformMicrotaskCheckpoint();
+  if (!pending_responses_.empty()) settleResponses();
   if (watchdog_) request->cpu_used_ns += watchdog_->disarm();
   // Foreground tasks V8 posted (GC finalisation, compile jobs).
   while (v8::platform::PumpMessageLoop(JsEngine::platform(), isolate_)) {
@@ -339,6 +343,43 @@ void ScriptInstance::maybeRetire(const std::shared_ptr<RequestContext>& request)
   }
 }
 
+void ScriptInstance::watchResponse(v8::Local<v8::Promise> promise, std::shared_ptr<RequestContext> request) {
+  pending_responses_.push_back(PendingResponse{v8::Global<v8::Promise>(isolate_, promise), std::move(request)});
+}
+
+void ScriptInstance::settleResponses() {
+  // Handing a response over runs JavaScript (responseParts), which may settle
+  // further promises: repeat until a pass finds nothing.
+  bool progress = true;
+  while (progress && !isolate_->IsExecutionTerminating()) {
+    progress = false;
+    for (size_t i = 0; i < pending_responses_.size();) {
+      v8::Local<v8::Promise> promise = pending_responses_[i].promise.Get(isolate_);
+      if (promise->State() == v8::Promise::kPending) {
+        ++i;
+        continue;
+      }
+      std::shared_ptr<RequestContext> request = std::move(pending_responses_[i].request);
+      pending_responses_[i] = std::move(pending_responses_.back());
+      pending_responses_.pop_back();
+      const bool rejected = promise->State() == v8::Promise::kRejected;
+      if (rejected) promise->MarkAsHandled();
+      request->response_settled = true;
+      if (ScriptHandler* handler = request->handler) {
+        if (rejected) {
+          handler->onHandlerException(*this, promise->Result());
+        } else {
+          handler->onHandlerResult(*this, promise->Result());
+        }
+      }
+      maybeRetire(request);
+      if (isolate_->IsExecutionTerminating()) return;
+      isolate_->PerformMicrotaskCheckpoint();
+      progress = true;
+    }
+  }
+}
+
 void ScriptInstance::abandonRequest(const std::shared_ptr<RequestContext>& request) {
   request->response_settled = true;
   request->wait_until_pending = 0;
@@ -355,6 +396,7 @@ void ScriptInstance::failAll() {
   for (auto& [id, request] : live) {
     if (request->handler) request->handler->onInstanceBroken(broken_reason_);
   }
+  pending_responses_.clear();
   resources_.clear();
   live_requests_.clear();
 }

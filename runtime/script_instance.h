@@ -135,6 +135,9 @@ class ScriptInstance {
   // Called whenever a request's response settles or a waitUntil promise
   // settles; frees the request's resources once nothing is left.
   void maybeRetire(const std::shared_ptr<RequestContext>& request);
+  // Waits for a handler's response promise without promise reactions: after
+  // every entry into JavaScript, settled ones are handed to their handler.
+  void watchResponse(v8::Local<v8::Promise> promise, std::shared_ptr<RequestContext> request);
   // Whether any request still has work here (a response or waitUntil).
   bool hasLiveRequests() const { return !live_requests_.empty(); }
   // A live request by id (null once retired).
@@ -170,6 +173,7 @@ class ScriptInstance {
   bool evaluateBundle(std::string* error);
   void buildEnv();
   static size_t onNearHeapLimit(void* data, size_t current, size_t initial);
+  void settleResponses();
 
   Services services_;
   std::shared_ptr<const ScriptBundle> bundle_;
@@ -192,6 +196,11 @@ class ScriptInstance {
   uint64_t next_request_id_ = 1;
   uint64_t next_resource_id_ = 1;
   std::map<uint64_t, std::shared_ptr<RequestContext>> live_requests_;
+  struct PendingResponse {
+    v8::Global<v8::Promise> promise;
+    std::shared_ptr<RequestContext> request;
+  };
+  std::vector<PendingResponse> pending_responses_;
   struct ResourceEntry {
     std::unique_ptr<HostResource> resource;
     uint64_t request_id;
