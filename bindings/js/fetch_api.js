@@ -472,6 +472,25 @@
     return state.stream ??= new BodyStream(state);
   }
 
+  // The first value of a header in a flat [name, value, ...] array.
+  function flatHeaderValue(flat, lowerName) {
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      if (String(flat[i]).toLowerCase() === lowerName) return String(flat[i + 1]);
+    }
+    return null;
+  }
+  // A flat header array without the headers that describe a request body.
+  function withoutBodyHeaders(flat) {
+    const out = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const name = String(flat[i]).toLowerCase();
+      if (name === 'content-type' || name === 'content-length' || name === 'content-encoding' ||
+          name === 'content-language' || name === 'content-location') continue;
+      out.push(flat[i], flat[i + 1]);
+    }
+    return out;
+  }
+
   const TEXT_PLAIN = 'text/plain;charset=UTF-8';
   const FORM_URLENCODED = 'application/x-www-form-urlencoded;charset=UTF-8';
 
@@ -825,6 +844,42 @@
         return [r.#method, r.#url, requestFlat(r)];
       };
 
+      // Fetch's "HTTP-redirect fetch" for redirect: "follow" (the default, as
+      // in Workers): at most 20 hops; 303, and 301/302 after a POST, become a
+      // GET without a body; a body streamed from the client cannot be sent
+      // twice, so such a redirect is returned as is. Hops to another origin
+      // go through the egress policy like any fetch.
+      const REDIRECT_STATUSES = [301, 302, 303, 307, 308];
+      const followRedirects = (method, url, flat, body, originName, mode, hops) =>
+        native.fetch(method, url, flat, body, originName).then((res) => {
+          const status = res[0];
+          const location = mode === 'follow' && REDIRECT_STATUSES.includes(status)
+              ? flatHeaderValue(res[2], 'location') : null;
+          if (location === null) return makeResponse(res[0], res[1], res[2], res[3], res[4], hops > 0);
+          if (hops >= 20) throw new TypeError('Too many redirects.');
+          let next;
+          try {
+            next = new global.URL(location, url);
+          } catch {
+            throw new TypeError(`Invalid redirect location: ${location}`);
+          }
+          let nextMethod = method;
+          let nextBody = body;
+          let nextFlat = flat;
+          if ((status === 303 && method !== 'GET' && method !== 'HEAD') ||
+              ((status === 301 || status === 302) && method === 'POST')) {
+            nextMethod = 'GET';
+            nextBody = null;
+            nextFlat = withoutBodyHeaders(flat);
+          } else if (body !== null && native.isBodyHandle(body)) {
+            return makeResponse(res[0], res[1], res[2], res[3], res[4], hops > 0);
+          }
+          const from = new global.URL(url);
+          const sameOrigin = from.protocol === next.protocol && from.host === next.host;
+          return followRedirects(nextMethod, stripFragment(next.href), nextFlat, nextBody,
+              sameOrigin ? originName : null, mode, hops + 1);
+        });
+
       fetchWith = (input, init, originName) => {
         let request;
         let body;
@@ -839,8 +894,8 @@
         const method = request.#method;
         const url = stripFragment(request.#url);
         const flat = requestFlat(request);
-        const send = (b) => native.fetch(method, url, flat, b, originName)
-            .then((res) => makeResponse(res[0], res[1], res[2], res[3], res[4]));
+        const redirectMode = request.#redirect;
+        const send = (b) => followRedirects(method, url, flat, b, originName, redirectMode, 0);
         let p;
         try {
           p = body instanceof Promise ? body.then(send) : send(body);
@@ -916,6 +971,7 @@
     #headersGuard = 'response';
     #body = null;
     #type = 'default';
+    #redirected = false;
     #url = '';
 
     constructor(body = null, init = undefined) {
@@ -1003,7 +1059,7 @@
     get statusText() { return this.#statusText ?? REASON[this.#status] ?? ''; }
     get ok() { return this.#status >= 200 && this.#status <= 299; }
     // Whether the host followed redirects is not reported, so always false.
-    get redirected() { return false; }
+    get redirected() { return this.#redirected; }
     get type() { return this.#type; }
     get url() { return this.#url; }
     get headers() {
@@ -1040,8 +1096,9 @@
     static {
       isResponse = (v) => typeof v === 'object' && v !== null && #status in v;
 
-      makeResponse = (status, statusText, flatHeaders, bodyHandle, url) => {
+      makeResponse = (status, statusText, flatHeaders, bodyHandle, url, redirected = false) => {
         const r = new Response(kInternal);
+        r.#redirected = redirected === true;
         r.#status = status;
         r.#statusText = typeof statusText === 'string' ? statusText : null;
         r.#flat = flatHeaders ?? [];
