@@ -280,6 +280,36 @@ export default {
   EXPECT_EQ(req.state, TestOrigin::Request::State::kComplete);
 }
 
+TEST_F(ScriptTest, FetchFollowsRedirectsUnlessManual) {
+  origin_.on("/old", TestOrigin::Behaviour::rawResponse(
+                         "HTTP/1.1 301 Moved Permanently\r\nLocation: /new?x=1\r\nContent-Length: 0\r\n\r\n"));
+  origin_.on("/loop", TestOrigin::Behaviour::rawResponse(
+                          "HTTP/1.1 302 Found\r\nLocation: /loop\r\nContent-Length: 0\r\n\r\n"));
+  ASSERT_TRUE(startWithScript(R"JS(
+export default {
+  async fetch(request) {
+    const followed = await fetch("http://o/old");
+    const echo = await followed.json();
+    const manual = await fetch("http://o/old", { redirect: "manual" });
+    let loop = "";
+    try { await fetch("http://o/loop"); } catch (e) { loop = e.name + ": " + e.message; }
+    return Response.json({ status: followed.status, redirected: followed.redirected, url: followed.url,
+                           target: echo.target, manual: manual.status, location: manual.headers.get("location"), loop });
+  }
+};
+)JS"));
+  auto resp = get("/s/r");
+  ASSERT_EQ(resp.status, 200) << resp.body;
+  auto j = resp.json();
+  EXPECT_EQ(j["status"], 200);
+  EXPECT_EQ(j["redirected"], true);
+  EXPECT_EQ(j["url"], "http://o/new?x=1");
+  EXPECT_EQ(j["target"], "/new?x=1");
+  EXPECT_EQ(j["manual"], 301);
+  EXPECT_EQ(j["location"], "/new?x=1");
+  EXPECT_EQ(j["loop"], "TypeError: Too many redirects.");
+}
+
 TEST_F(ScriptTest, GlobalFetchReachesOriginByNameAndByUrl) {
   auto cfg = configWith({scriptRoute("s", "/s/*", "handler.js", {{"ORIGIN_URL", origin_.url()}})});
   ASSERT_TRUE(startWithScript(R"JS(
