@@ -83,7 +83,21 @@ DeploymentInstance::~DeploymentInstance() {
 namespace {
 // Replenishing waits a little so the request that used the spare is answered first.
 constexpr uint64_t kSpareDelayMs = 5;
+// Building a spare blocks the worker for several ms: wait for a lull of this
+// long without requests, but no longer than kSpareMaxWaitMs in total.
+constexpr uint64_t kSpareQuietMs = 20;
+constexpr uint64_t kSpareMaxWaitMs = 2000;
 }  // namespace
+
+void DeploymentInstance::prepareSpareWhenQuiet() {
+  const uint64_t now = uv_now(worker_.loop());
+  const bool busy = now - worker_.lastRequestMs() < kSpareQuietMs;
+  if (busy && now - spare_wait_started_ms_ < kSpareMaxWaitMs) {
+    spare_timer_->start(kSpareQuietMs);
+    return;
+  }
+  prepareSpare();
+}
 
 bool DeploymentInstance::hasLiveWork() const {
   for (const auto& [index, script] : scripts_) {
@@ -135,7 +149,8 @@ ScriptInstance* DeploymentInstance::scriptInstance(size_t route_index, std::stri
   if (spare_) {
     instance = std::move(spare_);
     if (!instance->attach(services, deployment_->bundle(route_index), error)) instance.reset();
-    if (!spare_timer_) spare_timer_ = std::make_unique<Timer>(worker_.loop(), [this] { prepareSpare(); });
+    if (!spare_timer_) spare_timer_ = std::make_unique<Timer>(worker_.loop(), [this] { prepareSpareWhenQuiet(); });
+    spare_wait_started_ms_ = uv_now(worker_.loop());
     spare_timer_->start(kSpareDelayMs);
   } else {
     instance = ScriptInstance::create(services, deployment_->bundle(route_index), error);

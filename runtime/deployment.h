@@ -76,6 +76,8 @@ class DeploymentInstance {
   void prepareSpare();
 
  private:
+  void prepareSpareWhenQuiet();
+
   Worker& worker_;
   std::shared_ptr<const Deployment> deployment_;
   std::map<std::string, std::unique_ptr<OriginPool>> pools_;
@@ -83,6 +85,7 @@ class DeploymentInstance {
   std::map<size_t, std::unique_ptr<ScriptInstance>> scripts_;
   std::unique_ptr<ScriptInstance> spare_;
   std::unique_ptr<Timer> spare_timer_;  // replenishes the spare after a request used it
+  uint64_t spare_wait_started_ms_ = 0;
 };
 
 }  // namespace isogate

@@ -230,6 +230,7 @@ void Worker::onCheck(uv_check_t* handle) {
 }
 
 std::unique_ptr<ExchangeHandler> Worker::dispatch(Exchange& exchange) {
+  last_request_ms_ = uv_now(&loop_);
   const RequestHead& req = exchange.request();
   const Deployment& deployment = instance_->deployment();
   RouteMatchResult match = deployment.router().match(req.method, req.host, exchange.normalizedPath());

@@ -52,6 +52,8 @@ class Worker {
   AccessLog& accessLog() { return *access_log_; }
   bool draining() const { return draining_; }
   bool devMode() const { return options_.dev; }
+  // uv_now() of the last request dispatched (to find a lull for background work).
+  uint64_t lastRequestMs() const { return last_request_ms_; }
   // This thread's CPU watchdog slot (registered when the thread starts).
   CpuWatchdog::Slot* cpuWatchdogSlot() const { return watchdog_slot_; }
   const Deployment& deployment() const { return instance_->deployment(); }
@@ -98,6 +100,7 @@ class Worker {
   uint64_t date_second_ = 0;
   bool draining_ = false;
   bool finished_ = false;
+  uint64_t last_request_ms_ = 0;
   bool async_closed_ = false;  // guarded by post_mutex_
   ServerConnection* connections_ = nullptr;
   size_t connection_count_ = 0;
