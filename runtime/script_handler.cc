@@ -409,7 +409,6 @@ void ScriptHandler::onRequestBody(const char* data, size_t len) {
 }
 
 void ScriptHandler::onRequestEnd() {
-  request_ended_ = true;
   if (request_body_) request_body_->end();
 }
 

@@ -68,7 +68,6 @@ class ScriptHandler final : public ExchangeHandler, private BodySink {
   std::unique_ptr<HostBody> response_body_;  // piped to the client
   std::unique_ptr<Timer> wall_timer_;
   std::optional<ResponseHead> pending_head_;  // waiting for promised body bytes
-  bool request_ended_ = false;
   bool logged_ = false;
   ScriptInstance* instance_ = nullptr;  // cleared when the instance breaks
 };
