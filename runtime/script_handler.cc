@@ -318,6 +318,17 @@ void ScriptHandler::onHandlerResult(ScriptInstance& instance, v8::Local<v8::Valu
     sendBytes(std::move(head), body.As<v8::Uint8Array>());
     return;
   }
+  if (body->IsString()) {
+    v8::Local<v8::String> text = body.As<v8::String>();
+    std::string bytes(static_cast<size_t>(text->Utf8Length(isolate)), '\0');
+    text->WriteUtf8(isolate, bytes.data(), static_cast<int>(bytes.size()), nullptr,
+                    v8::String::NO_NULL_TERMINATION | v8::String::REPLACE_INVALID_UTF8);
+    Exchange* exchange = release();
+    exchange->sendResponseHead(std::move(head), BodyFraming::kContentLength, bytes.size());
+    exchange->sendResponseBody(bytes.data(), bytes.size());
+    exchange->finishResponse();  // retires this handler
+    return;
+  }
   if (instance.isBodyHandle(body)) {
     response_body_ = instance.takeBodyFromHandle(body);
   }

@@ -12,7 +12,8 @@
 //       `request.headers` is read; they are immutable. bodyHandle: null or
 //       a host body handle.
 //   responseParts(response) -> [status, statusText, flatHeaders, body]
-//       body: null | Uint8Array (treat as read-only) | the host body handle
+//       body: null | string (a string body; the host encodes it as UTF-8) |
+//       Uint8Array (treat as read-only) | the host body handle
 //       (never read in JS: stream it) | Promise<Uint8Array> (only for a clone
 //       of a handle body whose shared read has not finished). Marks the body
 //       used. TypeError if `response` is not a Response or its body was used.
@@ -1113,7 +1114,16 @@
 
       responseParts = (r) => {
         if (!isResponse(r)) throw new TypeError('The handler did not return a Response.');
-        const body = takeBody(r.#body);
+        const state = r.#body;
+        // A string body goes to the host as is: it encodes UTF-8 straight into
+        // its write buffer (one copy fewer than a Uint8Array).
+        let body;
+        if (state !== null && state.kind === K_STRING && !state.used) {
+          state.used = true;
+          body = state.value;
+        } else {
+          body = takeBody(state);
+        }
         const flat = r.#headers === null ? r.#flat : headersToFlat(r.#headers);
         return [r.#status, r.statusText, flat, body];
       };
