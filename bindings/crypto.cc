@@ -1,5 +1,6 @@
 // crypto.getRandomValues and crypto.randomUUID from OpenSSL's CSPRNG.
-// crypto.subtle arrives with the crypto/JWT issue.
+// crypto.subtle is added to this object by subtle_crypto.cc, installed
+// right after it (see registry.cc).
 #include <openssl/rand.h>
 
 #include <cstdio>

@@ -68,6 +68,37 @@ v8::MaybeLocal<v8::Value> runJsInstaller(ScriptInstance& instance, const char* n
   return result;
 }
 
+v8::MaybeLocal<v8::Object> lazyJsModule(ScriptInstance& instance, const char* name, const char* source,
+                                        AddNatives add_natives) {
+  v8::Isolate* isolate = instance.isolate();
+  auto& modules = instance.internals().lazy_modules;
+  auto it = modules.find(name);
+  if (it != modules.end()) return it->second.Get(isolate);
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::Local<v8::Object> native = v8::Object::New(isolate);
+  add_natives(context, native);
+  v8::Local<v8::Value> result;
+  if (!runJsInstaller(instance, name, source, native).ToLocal(&result)) return {};
+  if (!result->IsObject()) {
+    throwTypeError(isolate, "internal error: an env binding's JavaScript part returned no internals");
+    return {};
+  }
+  modules[name].Reset(isolate, result.As<v8::Object>());
+  return result.As<v8::Object>();
+}
+
+v8::MaybeLocal<v8::Value> callModule(v8::Local<v8::Context> context, v8::Local<v8::Object> module,
+                                     const char* function, int argc, v8::Local<v8::Value>* argv) {
+  v8::Isolate* isolate = context->GetIsolate();
+  v8::Local<v8::Value> fn;
+  if (!module->Get(context, v8Str(isolate, function)).ToLocal(&fn)) return {};
+  if (!fn->IsFunction()) {
+    throwTypeError(isolate, "internal error: an env binding's JavaScript part lacks a function");
+    return {};
+  }
+  return fn.As<v8::Function>()->Call(context, module, argc, argv);
+}
+
 void setMethod(v8::Local<v8::Context> context, v8::Local<v8::Object> target, const char* name,
                v8::FunctionCallback callback, v8::Local<v8::Value> data) {
   v8::Isolate* isolate = context->GetIsolate();

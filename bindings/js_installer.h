@@ -14,6 +14,16 @@ class ScriptInstance;
 v8::MaybeLocal<v8::Value> runJsInstaller(ScriptInstance& instance, const char* name, const char* source,
                                          v8::Local<v8::Object> native);
 
+// The internals of an embedded JS part that loads the first time an env
+// binding needs it (once per context; later calls return the cached object).
+// `add_natives` fills the `native` object the part is called with.
+using AddNatives = void (*)(v8::Local<v8::Context> context, v8::Local<v8::Object> native);
+v8::MaybeLocal<v8::Object> lazyJsModule(ScriptInstance& instance, const char* name, const char* source,
+                                        AddNatives add_natives);
+// Calls module[function](args...).
+v8::MaybeLocal<v8::Value> callModule(v8::Local<v8::Context> context, v8::Local<v8::Object> module,
+                                     const char* function, int argc, v8::Local<v8::Value>* argv);
+
 // Sets a native function as a non-enumerable property.
 void setMethod(v8::Local<v8::Context> context, v8::Local<v8::Object> target, const char* name,
                v8::FunctionCallback callback, v8::Local<v8::Value> data = v8::Local<v8::Value>());

@@ -9,8 +9,18 @@ const std::vector<BindingInstaller>& allBindings() {
       {"web_basics", installWebBasics},
       {"structuredClone", installStructuredClone},
       {"crypto", installCrypto},
+      {"subtle_crypto", installSubtleCrypto},  // needs crypto and DOMException
       {"url", installUrl},
       {"fetch", installFetch},
+  };
+  return table;
+}
+
+const std::vector<EnvBindingMaker>& allEnvBindings() {
+  static const std::vector<EnvBindingMaker> table = {
+      {BindingConfig::Type::kJwt, makeJwtBinding},
+      {BindingConfig::Type::kKv, makeKvBinding},
+      {BindingConfig::Type::kRateLimit, makeRateLimitBinding},
   };
   return table;
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <initializer_list>
 #include <limits>
@@ -16,6 +17,8 @@
 #include <system_error>
 #include <type_traits>
 #include <utility>
+
+#include "crypto/jwks.h"
 
 namespace isogate {
 
@@ -295,6 +298,11 @@ void readInteger(const json& value, T* out, bool positive) {
 
 void readValue(const json& value, uint32_t* out) { readInteger(value, out, false); }
 
+void readValue(const json& value, bool* out) {
+  if (!value.is_boolean()) fail("expected true or false");
+  *out = value.get<bool>();
+}
+
 void readValue(const json& value, std::string* out) {
   if (!value.is_string()) fail("expected a string");
   *out = value.get<std::string>();
@@ -394,9 +402,10 @@ void from_json(const json& j, AdminConfig& out) {
 }
 
 void from_json(const json& j, KvConfig& out) {
-  expectKeys(j, {"path", "map_size_mb"});
+  expectKeys(j, {"path", "map_size_mb", "sync"});
   readField(j, "path", into(&out.path));
   readField(j, "map_size_mb", positiveInto(&out.map_size_mb));
+  readField(j, "sync", into(&out.sync));
 }
 
 void from_json(const json& j, CacheConfig& out) {
@@ -596,14 +605,30 @@ void from_json(const json& j, JwtBindingConfig& out) {
     std::string url;
     readValue(value, &url);
     try {
-      parseHttpUrl(url.substr(0, url.find('?')));  // a query is fine here
+      OriginUrl parsed = parseHttpUrl(url.substr(0, url.find('?')));  // a query is fine here
+      if (parsed.scheme == "https") {
+        fail("https:// JWKS URLs need TLS to origins, which this build does not have yet; "
+             "serve the JWKS over http:// on a trusted network or use \"jwks_file\"");
+      }
     } catch (const std::invalid_argument& error) {
       fail("invalid URL " + inQuotes(url) + ": " + error.what());
     }
     out.jwks_url = url;
   });
   readField(j, "jwks_file", into(&out.jwks_file));
-  readField(j, "secret", [&](const json& value) { envNameInto(&out.secret_env.emplace())(value); });
+  // The HMAC key: an environment variable name, the name of a secret
+  // binding of the same route (resolved later), or an inline secret binding.
+  readField(j, "secret", [&](const json& value) {
+    if (value.is_object()) {
+      expectKeys(value, {"type", "env"});
+      std::string type;
+      requireField(value, "type", into(&type));
+      if (type != "secret") atKey("type", [] { fail("expected \"secret\""); });
+      requireField(value, "env", envNameInto(&out.secret_env.emplace()));
+      return;
+    }
+    envNameInto(&out.secret_env.emplace())(value);
+  });
   if (out.jwks_url.has_value() + out.jwks_file.has_value() + out.secret_env.has_value() != 1) {
     fail("needs exactly one key source: \"jwks_url\", \"jwks_file\" or \"secret\"");
   }
@@ -744,13 +769,32 @@ void requireOrigin(const Config& config, const std::string& name) {
   if (!config.origins.contains(name)) fail("unknown origin " + inQuotes(name));
 }
 
-void resolveBinding(const Config& config, BindingConfig* binding) {
+std::string readFile(const std::string& file);
+
+void resolveBinding(const Config& config, const RouteConfig& route, BindingConfig* binding) {
   if (binding->type == BindingConfig::Type::kOrigin) {
     atKey("origin", [&] { requireOrigin(config, binding->origin); });
   }
+  std::optional<std::string>& secret_env = binding->jwt.secret_env;
+  if (binding->type == BindingConfig::Type::kJwt && secret_env) {
+    for (const BindingConfig& other : route.bindings) {
+      if (other.type == BindingConfig::Type::kSecret && other.name == *secret_env) {
+        secret_env = other.secret_env;
+        break;
+      }
+    }
+  }
+  if (binding->type == BindingConfig::Type::kJwt && secret_env && !getenv(secret_env->c_str())) {
+    // An HMAC key that is missing must never turn into an empty key anyone can sign with.
+    atKey("secret", [&] { fail("environment variable " + *secret_env + " is not set"); });
+  }
   std::optional<std::string>& jwks_file = binding->jwt.jwks_file;
   if (binding->type == BindingConfig::Type::kJwt && jwks_file) {
-    atKey("jwks_file", [&] { jwks_file = readableFile(config.dir, *jwks_file); });
+    atKey("jwks_file", [&] {
+      jwks_file = readableFile(config.dir, *jwks_file);
+      std::string error;
+      if (!crypto::KeySet::parse(readFile(*jwks_file), &error)) fail(error);
+    });
   }
 }
 
@@ -762,7 +806,7 @@ void resolveRoute(const Config& config, RouteConfig* route) {
     atKey("proxy.origin", [&] { requireOrigin(config, route->proxy->origin); });
   }
   for (BindingConfig& binding : route->bindings) {
-    atKey("bindings." + binding.name, [&] { resolveBinding(config, &binding); });
+    atKey("bindings." + binding.name, [&] { resolveBinding(config, *route, &binding); });
   }
 }
 

@@ -45,6 +45,10 @@ struct AdminConfig {
 struct KvConfig {
   std::string path = ".isogate/kv";  // absolute after load (relative to the config file)
   uint32_t map_size_mb = 1024;
+  // Whether a KV write reaches the disk before it is acknowledged (survives
+  // power loss) or only the OS (survives a crash of the process). Rate-limit
+  // counters never wait for the disk.
+  bool sync = true;
 };
 
 struct CacheConfig {

@@ -1,5 +1,6 @@
 #include "runtime/deployment.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 
@@ -14,26 +15,69 @@ std::atomic<uint64_t> next_deployment_id{1};
 void requireSupported(const Config& config) {
   for (size_t i = 0; i < config.routes.size(); ++i) {
     for (const BindingConfig& b : config.routes[i].bindings) {
-      const char* missing = b.type == BindingConfig::Type::kJwt         ? "jwt"
-                            : b.type == BindingConfig::Type::kRateLimit ? "ratelimit"
-                            : b.type == BindingConfig::Type::kKv        ? "kv"
-                                                                        : nullptr;
-      if (missing) {
+      if (!envBindingSupported(b.type)) {
         throw ConfigError(config.file + ": routes[" + std::to_string(i) + "].bindings." + b.name +
-                          ".type: \"" + missing + "\" bindings are not available in this build yet");
+                          ".type: this binding type is not available in this build");
       }
     }
   }
 }
 }  // namespace
 
-Deployment::Deployment(Config config)
+Deployment::Deployment(Config config, Use use)
     : config_((requireSupported(config), std::move(config))),
       router_(config_.routes),
       id_(next_deployment_id++) {
   bundles_.resize(config_.routes.size());
   for (size_t i = 0; i < config_.routes.size(); ++i) {
     if (config_.routes[i].script) bundles_[i] = ScriptBundle::load(*config_.routes[i].script, config_.dir);
+  }
+  if (use == Use::kServe) openStores();
+}
+
+void Deployment::openStores() {
+  bool needs_kv = false, needs_counters = false;
+  for (const RouteConfig& route : config_.routes) {
+    for (const BindingConfig& binding : route.bindings) {
+      needs_kv = needs_kv || binding.type == BindingConfig::Type::kKv;
+      needs_counters = needs_counters || binding.type == BindingConfig::Type::kRateLimit;
+    }
+  }
+  if (needs_kv) {
+    kv::StoreOptions options;
+    options.path = config_.kv.path;
+    options.map_size_mb = config_.kv.map_size_mb;
+    options.max_map_size_mb = std::max<uint64_t>(options.max_map_size_mb, config_.kv.map_size_mb);
+    options.sync = config_.kv.sync;
+    kv::Status status = kv::Store::open(options, &kv_store_);
+    if (status.code() == kv::Status::Code::kInvalidArgument) {
+      // A reload that flips kv.sync while the store is open: LMDB keeps its
+      // open settings, so the change applies at the next start.
+      options.sync = !options.sync;
+      if (kv::Store::open(options, &kv_store_).isOk()) {
+        fprintf(stderr, "isogate: %s: kv.sync: the store is open with sync=%s; the change applies after a restart\n",
+                config_.file.c_str(), options.sync ? "true" : "false");
+        status = kv::Status();
+      }
+    }
+    if (!status.isOk()) {
+      kv_store_error_ = "cannot open the KV store at " + config_.kv.path + ": " + status.message();
+      fprintf(stderr, "isogate: %s: kv.path: %s; kv bindings will fail\n", config_.file.c_str(),
+              kv_store_error_.c_str());
+    }
+  }
+  if (needs_counters) {
+    kv::RateCountersOptions options;
+    options.path = config_.kv.path + "/counters";
+    kv::Status status = kv::RateCounters::open(options, &rate_counters_);
+    if (!status.isOk()) {
+      rate_counters_error_ = "cannot open the rate-limit counters at " + options.path + ": " + status.message();
+      fprintf(stderr, "isogate: %s: kv.path: %s; rate limiters will allow every request\n", config_.file.c_str(),
+              rate_counters_error_.c_str());
+    } else if (!rate_counters_->movedAside().empty()) {
+      fprintf(stderr, "isogate: rate-limit counters at %s were unreadable; moved them to %s and started afresh\n",
+              options.path.c_str(), rate_counters_->movedAside().c_str());
+    }
   }
 }
 
@@ -78,6 +122,18 @@ DeploymentInstance::~DeploymentInstance() {
   spare_timer_.reset();
   spare_.reset();
   scripts_.clear();
+  binding_states_.clear();
+}
+
+BindingState* DeploymentInstance::bindingState(const std::string& key) const {
+  auto it = binding_states_.find(key);
+  return it == binding_states_.end() ? nullptr : it->second.get();
+}
+
+BindingState* DeploymentInstance::setBindingState(const std::string& key, std::unique_ptr<BindingState> state) {
+  std::unique_ptr<BindingState>& slot = binding_states_[key];
+  slot = std::move(state);
+  return slot.get();
 }
 
 namespace {

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "kv/rate_counters.h"
+#include "kv/store.h"
 #include "runtime/config.h"
 #include "runtime/router.h"
 #include "runtime/script_bundle.h"
@@ -26,10 +28,13 @@ class Worker;
 
 class Deployment {
  public:
+  enum class Use { kCheck, kServe };
   // Loads and checks every script bundle (main thread). Throws ConfigError
   // when the config uses something this build cannot run, ScriptError when a
-  // script does not compile or link.
-  explicit Deployment(Config config);
+  // script does not compile or link. kServe also opens the KV store and the
+  // rate-limit counters under kv.path when a binding needs them; failing to
+  // open them is not fatal (see kvStore()).
+  explicit Deployment(Config config, Use use = Use::kServe);
 
   const Config& config() const { return config_; }
   const Router& router() const { return router_; }
@@ -37,10 +42,25 @@ class Deployment {
   // The bundle of a script route (null for proxy routes).
   std::shared_ptr<const ScriptBundle> bundle(size_t route_index) const;
 
+  // The process's KV store and rate counters for kv.path (shared by every
+  // deployment on the same path), or null when no binding needs them or they
+  // could not be opened; then *Error() says why and kv operations fail while
+  // rate limiters fail open.
+  const std::shared_ptr<kv::Store>& kvStore() const { return kv_store_; }
+  const std::string& kvStoreError() const { return kv_store_error_; }
+  const std::shared_ptr<kv::RateCounters>& rateCounters() const { return rate_counters_; }
+  const std::string& rateCountersError() const { return rate_counters_error_; }
+
  private:
+  void openStores();
+
   Config config_;
   Router router_;
   uint64_t id_;
+  std::shared_ptr<kv::Store> kv_store_;
+  std::string kv_store_error_;
+  std::shared_ptr<kv::RateCounters> rate_counters_;
+  std::string rate_counters_error_;
   std::vector<std::shared_ptr<const ScriptBundle>> bundles_;  // by route index
 };
 
@@ -48,6 +68,13 @@ class Deployment {
 // route caching), one line each, so `serve` and `check` can say so instead of
 // silently ignoring them.
 std::vector<std::string> inactiveSettings(const Config& config);
+
+// Per-worker state a binding keeps across requests and isolate rebuilds
+// (a JWT binding's key set and verification cache). Loop thread only.
+class BindingState {
+ public:
+  virtual ~BindingState() = default;
+};
 
 class DeploymentInstance {
  public:
@@ -75,6 +102,11 @@ class DeploymentInstance {
   // has script routes and none is ready. Loop thread; takes a few ms.
   void prepareSpare();
 
+  // The state a binding keeps on this worker, by a key the binding chooses
+  // (e.g. "<route index>/<binding name>"); null until set.
+  BindingState* bindingState(const std::string& key) const;
+  BindingState* setBindingState(const std::string& key, std::unique_ptr<BindingState> state);
+
  private:
   void prepareSpareWhenQuiet();
 
@@ -82,6 +114,7 @@ class DeploymentInstance {
   std::shared_ptr<const Deployment> deployment_;
   std::map<std::string, std::unique_ptr<OriginPool>> pools_;
   std::map<std::string, std::unique_ptr<OriginPool>> egress_pools_;
+  std::map<std::string, std::unique_ptr<BindingState>> binding_states_;
   std::map<size_t, std::unique_ptr<ScriptInstance>> scripts_;
   std::unique_ptr<ScriptInstance> spare_;
   std::unique_ptr<Timer> spare_timer_;  // replenishes the spare after a request used it

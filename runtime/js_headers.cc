@@ -1,17 +1,33 @@
 #include "runtime/js_headers.h"
 
+#include <vector>
+
 #include "runtime/js_errors.h"
 
 namespace isogate {
 
-v8::Local<v8::Array> toFlatHeaders(v8::Isolate* isolate, v8::Local<v8::Context> context, const HeaderList& headers) {
-  v8::Local<v8::Array> flat = v8::Array::New(isolate, static_cast<int>(headers.size() * 2));
-  uint32_t i = 0;
+v8::Local<v8::Array> toFlatHeaders(v8::Isolate* isolate, v8::Local<v8::Context>, const HeaderList& headers) {
+  std::vector<v8::Local<v8::Value>> items;
+  items.reserve(headers.size() * 2);
   for (const Header& h : headers) {
-    flat->Set(context, i++, v8Str(isolate, h.name)).Check();
-    flat->Set(context, i++, v8Str(isolate, h.value)).Check();
+    items.push_back(v8Str(isolate, h.name));
+    items.push_back(v8Str(isolate, h.value));
   }
-  return flat;
+  return v8::Array::New(isolate, items.data(), items.size());
+}
+
+v8::Local<v8::Array> toFlatHeadersWith(v8::Isolate* isolate, const HeaderList& headers, std::string_view name,
+                                       std::string_view value) {
+  std::vector<v8::Local<v8::Value>> items;
+  items.reserve(headers.size() * 2 + 2);
+  for (const Header& h : headers) {
+    if (equalsIgnoreCase(h.name, name)) continue;
+    items.push_back(v8Str(isolate, h.name));
+    items.push_back(v8Str(isolate, h.value));
+  }
+  items.push_back(v8Str(isolate, name));
+  items.push_back(v8Str(isolate, value));
+  return v8::Array::New(isolate, items.data(), items.size());
 }
 
 HeaderList fromFlatHeaders(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Local<v8::Value> flat) {

@@ -10,6 +10,10 @@
 namespace isogate {
 
 v8::Local<v8::Array> toFlatHeaders(v8::Isolate* isolate, v8::Local<v8::Context> context, const HeaderList& headers);
+// The same with one header set by the host (e.g. CF-Connecting-IP): any
+// field of that name in `headers` is dropped and `name: value` appended.
+v8::Local<v8::Array> toFlatHeadersWith(v8::Isolate* isolate, const HeaderList& headers, std::string_view name,
+                                       std::string_view value);
 // Anything that is not an array gives an empty list.
 HeaderList fromFlatHeaders(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Local<v8::Value> flat);
 

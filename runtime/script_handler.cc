@@ -224,7 +224,9 @@ void ScriptHandler::invoke(ScriptInstance& instance) {
   url.append(req.host.empty() ? "localhost" : req.host);
   url.append(exchange_->normalizedPath());
   url.append(req.query);
-  v8::Local<v8::Array> headers = toFlatHeaders(isolate, context, req.headers);
+  // As in Workers, the client's address arrives as CF-Connecting-IP, set by
+  // the host only (a client-sent one is dropped, so it cannot be spoofed).
+  v8::Local<v8::Array> headers = toFlatHeadersWith(isolate, req.headers, "CF-Connecting-IP", exchange_->remoteAddress());
   v8::Local<v8::Value> body = v8::Null(isolate);
   if (req.hasBody()) {
     auto stream = std::make_unique<RequestBodyStream>(this, req.content_length);

@@ -16,6 +16,7 @@ namespace isogate {
 namespace {
 
 const std::vector<BindingInstaller>* g_bindings = nullptr;
+const std::vector<EnvBindingMaker>* g_env_bindings = nullptr;
 
 constexpr int kContextInstanceSlot = 1;
 constexpr int kIsolateInstanceSlot = 0;
@@ -31,6 +32,23 @@ bool refuseWasmCodeGeneration(v8::Local<v8::Context>, v8::Local<v8::String>) { r
 }  // namespace
 
 void setScriptBindings(const std::vector<BindingInstaller>* table) { g_bindings = table; }
+void setEnvBindings(const std::vector<EnvBindingMaker>* table) { g_env_bindings = table; }
+
+bool envBindingSupported(BindingConfig::Type type) {
+  switch (type) {
+    case BindingConfig::Type::kPlain:
+    case BindingConfig::Type::kSecret:
+    case BindingConfig::Type::kOrigin:
+      return true;
+    default:
+      break;
+  }
+  if (!g_env_bindings) return false;
+  for (const EnvBindingMaker& maker : *g_env_bindings) {
+    if (maker.type == type) return true;
+  }
+  return false;
+}
 
 ScriptInstance::ScriptInstance(const Services& services) : services_(services) {}
 
@@ -143,8 +161,15 @@ void ScriptInstance::buildEnv() {
         }
         break;
       }
-      default:
-        break;  // refused at load (Deployment) until their issues land
+      default: {
+        const EnvBindingMaker* maker = nullptr;
+        for (size_t i = 0; g_env_bindings && i < g_env_bindings->size(); ++i) {
+          if ((*g_env_bindings)[i].type == binding.type) maker = &(*g_env_bindings)[i];
+        }
+        if (!maker) break;  // Deployment refuses bindings nobody can build
+        if (!maker->make(*this, context, binding).ToLocal(&value)) return;  // exception pending
+        break;
+      }
     }
     env->Set(context, v8Str(isolate_, binding.name), value).Check();
   }
@@ -242,6 +267,7 @@ ScriptInstance::~ScriptInstance() {
   internals_.make_request.Reset();
   internals_.response_parts.Reset();
   internals_.make_origin_binding.Reset();
+  internals_.lazy_modules.clear();
   fetch_.Reset();
   exported_.Reset();
   env_.Reset();

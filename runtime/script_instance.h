@@ -38,6 +38,20 @@ struct BindingInstaller {
 };
 void setScriptBindings(const std::vector<BindingInstaller>* table);
 
+// Builds the env value of a configured binding whose type bindings/ owns
+// (jwt, kv, ratelimit). Returns an empty handle with an exception pending
+// when it cannot.
+using MakeEnvBinding = v8::MaybeLocal<v8::Value> (*)(ScriptInstance& instance, v8::Local<v8::Context> context,
+                                                     const BindingConfig& binding);
+struct EnvBindingMaker {
+  BindingConfig::Type type;
+  MakeEnvBinding make;
+};
+void setEnvBindings(const std::vector<EnvBindingMaker>* table);
+// Whether a maker for `type` was handed over (plain, secret and origin
+// bindings are built by the runtime itself and always supported).
+bool envBindingSupported(BindingConfig::Type type);
+
 // Something the host holds for a script (a pending fetch, a body, a timer).
 // Owned by the ScriptInstance, tied to the request that created it, and
 // destroyed when that request's work is over or the instance goes away.
@@ -67,6 +81,8 @@ struct ScriptInternals {
   v8::Global<v8::Function> make_request;         // (method, url, flatHeaders, bodyHandle)
   v8::Global<v8::Function> response_parts;       // (response) -> [status, statusText, flatHeaders, body]
   v8::Global<v8::Function> make_origin_binding;  // (originName) -> { fetch }
+  // Internals of the JS parts that load on first use (env bindings), by file name.
+  std::map<std::string, v8::Global<v8::Object>> lazy_modules;
 };
 
 class ScriptInstance {
@@ -164,6 +180,10 @@ class ScriptInstance {
   // The template of ctx objects (owned here, built by the script handler).
   v8::Global<v8::ObjectTemplate>& ctxTemplate() { return ctx_template_; }
 
+  // Lets work finishing on this thread later (a KV write acknowledged by the
+  // writer thread) find out whether this instance still exists.
+  std::weak_ptr<void> liveness() const { return liveness_; }
+
   // Cached internalized strings for hot property names.
   v8::Local<v8::String> name(const char* literal);
 
@@ -206,6 +226,7 @@ class ScriptInstance {
     uint64_t request_id;
   };
   std::map<uint64_t, ResourceEntry> resources_;
+  std::shared_ptr<void> liveness_ = std::make_shared<char>(0);
 };
 
 }  // namespace isogate

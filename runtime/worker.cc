@@ -21,8 +21,7 @@ Worker::Worker(Options options, std::shared_ptr<const Deployment> deployment, Lo
     : options_(std::move(options)), log_output_(log_output), read_buffer_(new char[kReadBufferSize]) {
   uv_loop_init(&loop_);
   loop_.data = this;
-  uv_async_init(&loop_, &async_, onAsync);
-  async_.data = this;
+  mailbox_ = LoopMailbox::create(&loop_);
   uv_idle_init(&loop_, &idle_);
   idle_.data = this;
   uv_check_init(&loop_, &check_);
@@ -65,23 +64,6 @@ void Worker::run() {
   instance_.reset();
   retired_.clear();
   uv_run(&loop_, UV_RUN_DEFAULT);
-}
-
-void Worker::post(std::function<void()> fn) {
-  std::lock_guard<std::mutex> lock(post_mutex_);
-  if (async_closed_) return;  // the worker has finished
-  posted_.push_back(std::move(fn));
-  uv_async_send(&async_);
-}
-
-void Worker::onAsync(uv_async_t* handle) {
-  auto* self = static_cast<Worker*>(handle->data);
-  std::vector<std::function<void()>> tasks;
-  {
-    std::lock_guard<std::mutex> lock(self->post_mutex_);
-    tasks.swap(self->posted_);
-  }
-  for (auto& task : tasks) task();
 }
 
 void Worker::setDeployment(std::shared_ptr<const Deployment> deployment) {
@@ -148,11 +130,7 @@ void Worker::maybeFinish() {
   retiring_timer_.reset();
   retiring_.clear();
   instance_.reset();
-  {
-    std::lock_guard<std::mutex> lock(post_mutex_);
-    async_closed_ = true;
-  }
-  uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
+  mailbox_->close();
   uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&check_), nullptr);
 }

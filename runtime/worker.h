@@ -18,6 +18,7 @@
 #include "runtime/cpu_watchdog.h"
 #include "runtime/deployment.h"
 #include "runtime/exchange.h"
+#include "runtime/loop_mailbox.h"
 #include "runtime/timer.h"
 
 namespace isogate {
@@ -63,6 +64,12 @@ class Worker {
   // (404, 405, 400 for a bad path).
   std::unique_ptr<ExchangeHandler> dispatch(Exchange& exchange);
 
+  // Runs `fn` on this worker's thread; callable from any thread. Work
+  // posted after the worker finished is dropped.
+  void post(std::function<void()> fn) { mailbox_->post(std::move(fn)); }
+  // For posters that may outlive the worker (the KV writer thread).
+  std::shared_ptr<LoopMailbox> mailbox() const { return mailbox_; }
+
   // Defers `fn` to the next loop iteration (never runs it inline).
   void defer(std::function<void()> fn);
   // Destroys a finished handler outside of its own call stack.
@@ -73,8 +80,6 @@ class Worker {
 
  private:
   void run();
-  void post(std::function<void()> fn);
-  static void onAsync(uv_async_t* handle);
   static void onCheck(uv_check_t* handle);
   void scheduleDeferred();
   static void onConnection(uv_stream_t* server, int status);
@@ -85,7 +90,7 @@ class Worker {
   Options options_;
   LogOutput& log_output_;
   uv_loop_t loop_;
-  uv_async_t async_;
+  std::shared_ptr<LoopMailbox> mailbox_;
   uv_idle_t idle_;    // keeps poll from blocking while deferred work waits
   uv_check_t check_;  // runs deferred work after each iteration's I/O
   std::vector<uv_tcp_t*> listeners_;
@@ -101,12 +106,9 @@ class Worker {
   bool draining_ = false;
   bool finished_ = false;
   uint64_t last_request_ms_ = 0;
-  bool async_closed_ = false;  // guarded by post_mutex_
   ServerConnection* connections_ = nullptr;
   size_t connection_count_ = 0;
 
-  std::mutex post_mutex_;
-  std::vector<std::function<void()>> posted_;
   std::vector<std::function<void()>> deferred_;
   std::vector<std::unique_ptr<ExchangeHandler>> retired_;
   std::thread thread_;

@@ -165,6 +165,10 @@ TEST_F(JsApiTest, WebBasicsCases) {
   runCaseSuite("web basics cases", "tests/js/web_basics/cases.js", "webBasicsCases");
 }
 
+TEST_F(JsApiTest, SubtleCryptoCases) {
+  runCaseSuite("crypto.subtle cases", "tests/js/subtle_crypto/cases.js", "subtleCryptoCases");
+}
+
 TEST_F(JsApiTest, UrlParseCases) {
   runUrlSuite("URL parse cases", "urltestdata.json", "runUrlTestData(URL, data)", 0.95);
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "bindings/registry.h"
+#include "kv_command.h"
 #include "runtime/config.h"
 #include "runtime/deployment.h"
 #include "runtime/gateway.h"
@@ -16,7 +17,7 @@ constexpr int kExitUsage = 2;
 
 int runCheck(const std::string& file) {
   try {
-    isogate::Deployment deployment(isogate::loadConfig(file));
+    isogate::Deployment deployment(isogate::loadConfig(file), isogate::Deployment::Use::kCheck);
     const isogate::Config& config = deployment.config();
     for (const std::string& warning : isogate::inactiveSettings(config)) {
       fprintf(stderr, "warning: %s\n", warning.c_str());
@@ -55,8 +56,10 @@ int main(int argc, char** argv) {
   check->add_option("-c,--config", check_file, "Config file")->capture_default_str();
 
   CLI::App* version = app.add_subcommand("version", "Print the version");
+  std::unique_ptr<isogate::KvCommand> kv = isogate::addKvCommand(app);
 
   isogate::setScriptBindings(&isogate::allBindings());
+  isogate::setEnvBindings(&isogate::allEnvBindings());
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -69,6 +72,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*check) return runCheck(check_file);
+  if (kv->selected()) return isogate::runKvCommand(*kv);
   if (*dev) {
     if (*port_opt) dev_options.port = dev_port;
     return isogate::runGateway(dev_options);
