@@ -3,6 +3,7 @@
 // per binding, the key set, a JWKS fetcher and a cache of verified tokens
 // (JwtKeys below); they live in the DeploymentInstance, so an isolate
 // rebuilt after a limit keeps them.
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -66,19 +67,15 @@ class JwtKeys final : public BindingState {
     if (config_.jwks_file) loadFile(*config_.jwks_file);
   }
 
-  // Decides `token` now when the keys allow it; otherwise parks the promise
-  // until the JWKS arrives.
-  void verify(ScriptInstance& instance, const std::string& token, v8::Local<v8::Promise::Resolver> resolver) {
+  // Decides `token` now when the keys allow it (returns the outcome array);
+  // otherwise parks it until the JWKS arrives and returns a promise of it.
+  v8::Local<v8::Value> verify(ScriptInstance& instance, const std::string& token) {
     const int64_t now = nowSeconds();
-    if (const crypto::JwtResult* hit = cache_.lookup(token, now)) {
-      settle(instance, resolver, *hit);
-      return;
-    }
+    if (const crypto::JwtResult* hit = cache_.lookup(token, now)) return outcome(instance, *hit, now);
     if (config_.jwks_url) {
       if (!keys_) {
         startFetch();
-        park(instance, token, resolver);
-        return;
+        return park(instance, token);
       }
       if (now >= fresh_until_) startFetch();  // stale: refresh in the background
     }
@@ -87,12 +84,15 @@ class JwtKeys final : public BindingState {
         (fetch_ || now >= last_unknown_kid_fetch_ + kUnknownKidRefetchS)) {
       if (!fetch_) last_unknown_kid_fetch_ = now;
       startFetch();
-      park(instance, token, resolver);
-      return;
+      return park(instance, token);
     }
     if (result.valid()) cache_.insert(token, result, policy_.clock_skew_s, now);
-    settle(instance, resolver, result);
+    return outcome(instance, result, now);
   }
+
+  // Bumped whenever the key set changes: results cached in JavaScript under
+  // an older generation are not used again.
+  uint32_t* generation() { return &generation_; }
 
  private:
   void loadFile(const std::string& path) {
@@ -118,7 +118,8 @@ class JwtKeys final : public BindingState {
                               [this](HostFetchResult&& result) { onFetched(std::move(result)); });
   }
 
-  void park(ScriptInstance& instance, const std::string& token, v8::Local<v8::Promise::Resolver> resolver) {
+  v8::Local<v8::Value> park(ScriptInstance& instance, const std::string& token) {
+    v8::Local<v8::Promise::Resolver> resolver = v8::Promise::Resolver::New(instance.context()).ToLocalChecked();
     auto pending = std::make_unique<PendingVerify>();
     pending->request = instance.requestForHostWork();
     pending->resolver.Reset(instance.isolate(), resolver);
@@ -127,6 +128,7 @@ class JwtKeys final : public BindingState {
     uint64_t id = instance.addResource(std::move(pending), request_id);
     waiters_.push_back({&instance, instance.liveness(), id});
     if (!fetch_) resumeWaiters();  // the fetch could not even start
+    return resolver->GetPromise();
   }
 
   void onFetched(HostFetchResult&& fetched) {
@@ -149,6 +151,7 @@ class JwtKeys final : public BindingState {
         }
         keys_ = std::move(keys);
         cache_.clear();
+        ++generation_;
         fresh_until_ = now + crypto::jwksMaxAge(cache_control, kJwksFloorS, kJwksCeilingS, kJwksDefaultS);
         logWarnings();
         failing_ = false;
@@ -180,29 +183,26 @@ class JwtKeys final : public BindingState {
       if (result.valid()) cache_.insert(pending->token, result, policy_.clock_skew_s, now);
       ScriptInstance& instance = *waiter.instance;
       instance.runFromHost(pending->request, [&] {
-        settle(instance, pending->resolver.Get(instance.isolate()), result);
+        pending->resolver.Get(instance.isolate())->Resolve(instance.context(), outcome(instance, result, now)).Check();
       });
     }
   }
 
-  static void settle(ScriptInstance& instance, v8::Local<v8::Promise::Resolver> resolver,
-                     const crypto::JwtResult& result) {
+  // [error code | null, claims JSON, header JSON, cacheable until (epoch ms, 0 = not cacheable),
+  //  key-set generation] for bindings/js/jwt.js.
+  v8::Local<v8::Value> outcome(ScriptInstance& instance, const crypto::JwtResult& result, int64_t now) {
     v8::Isolate* isolate = instance.isolate();
-    v8::Local<v8::Context> context = instance.context();
-    v8::Local<v8::Object> out = v8::Object::New(isolate);
-    out->Set(context, instance.name("valid"), v8::Boolean::New(isolate, result.valid())).Check();
-    if (result.valid()) {
-      v8::Local<v8::Value> claims, header;
-      if (!v8::JSON::Parse(context, v8Str(isolate, result.claims_json)).ToLocal(&claims) ||
-          !v8::JSON::Parse(context, v8Str(isolate, result.header_json)).ToLocal(&header)) {
-        return;  // only a terminating isolate fails here
-      }
-      out->Set(context, instance.name("claims"), claims).Check();
-      out->Set(context, instance.name("header"), header).Check();
-    } else {
-      out->Set(context, instance.name("error"), v8Str(isolate, crypto::jwtErrorCode(result.error))).Check();
+    if (!result.valid()) {
+      v8::Local<v8::Value> parts[1] = {v8Str(isolate, crypto::jwtErrorCode(result.error))};
+      return v8::Array::New(isolate, parts, 1);
     }
-    resolver->Resolve(context, out).Check();
+    int64_t until_s = now + crypto::VerificationCache::kMaxLifetimeWithoutExpS;
+    if (result.exp) until_s = std::min(until_s, *result.exp + std::max<int64_t>(policy_.clock_skew_s, 0));
+    v8::Local<v8::Value> parts[5] = {v8::Null(isolate), v8Str(isolate, result.claims_json),
+                                     v8Str(isolate, result.header_json),
+                                     v8::Number::New(isolate, static_cast<double>(until_s) * 1000),
+                                     v8::Integer::NewFromUnsigned(isolate, generation_)};
+    return v8::Array::New(isolate, parts, 5);
   }
 
   struct Waiter {
@@ -225,24 +225,37 @@ class JwtKeys final : public BindingState {
   std::unique_ptr<HostFetch> fetch_;
   std::vector<Waiter> waiters_;
   crypto::VerificationCache cache_;
+  uint32_t generation_ = 0;
 };
 
+// jwtVerify(handle, token) -> outcome array, or a promise of one.
 void jwtVerify(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
-  v8::Local<v8::Context> context = isolate->GetCurrentContext();
-  v8::Local<v8::Promise::Resolver> resolver;
-  if (!v8::Promise::Resolver::New(context).ToLocal(&resolver)) return;
-  info.GetReturnValue().Set(resolver->GetPromise());
   if (!info[0]->IsExternal() || !info[1]->IsString()) {
-    resolver->Reject(context, v8::Exception::TypeError(v8Str(isolate, "verify() expects a token string"))).Check();
+    throwTypeError(isolate, "verify() expects a token string");
     return;
   }
   auto* keys = static_cast<JwtKeys*>(info[0].As<v8::External>()->Value());
-  keys->verify(*ScriptInstance::fromContext(context), toUtf8(isolate, info[1]), resolver);
+  ScriptInstance* instance = ScriptInstance::fromContext(isolate->GetCurrentContext());
+  info.GetReturnValue().Set(keys->verify(*instance, toUtf8(isolate, info[1])));
+}
+
+// jwtGeneration(handle) -> a Uint32Array whose element 0 is the binding's
+// key-set generation (memory owned by the binding state, which outlives
+// every isolate of its deployment).
+void jwtGeneration(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  if (!info[0]->IsExternal()) return;
+  auto* keys = static_cast<JwtKeys*>(info[0].As<v8::External>()->Value());
+  std::unique_ptr<v8::BackingStore> store =
+      v8::ArrayBuffer::NewBackingStore(keys->generation(), sizeof(uint32_t), [](void*, size_t, void*) {}, nullptr);
+  v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate, std::move(store));
+  info.GetReturnValue().Set(v8::Uint32Array::New(buffer, 0, 1));
 }
 
 void addNatives(v8::Local<v8::Context> context, v8::Local<v8::Object> native) {
   setMethod(context, native, "jwtVerify", jwtVerify);
+  setMethod(context, native, "jwtGeneration", jwtGeneration);
 }
 
 }  // namespace

@@ -305,6 +305,27 @@ TEST_F(JwtTest, KeyRotationUnknownKidTriggersRefetch) {
   EXPECT_EQ(callWithToken("/v1/after", data_["valid"]["ES384"]["token"].get<std::string>()).status, 200);
 }
 
+// A key the identity provider withdraws stops verifying as soon as the
+// gateway has the new JWKS, even for a token it had verified (and cached)
+// before.
+TEST_F(JwtTest, WithdrawnKeyStopsVerifyingAfterTheJwksChanges) {
+  ASSERT_TRUE(startWithJwksUrl());
+  const std::string old_token = data_["valid"]["RS256"]["token"].get<std::string>();
+  ASSERT_EQ(callWithToken("/v1/old", old_token).status, 200);
+  ASSERT_EQ(callWithToken("/v1/old-again", old_token).status, 200);  // now cached
+
+  // The new JWKS has only the rotated key; a token signed with it makes the
+  // gateway refetch.
+  nlohmann::json only_rotated = {{"keys", nlohmann::json::array()}};
+  for (const auto& key : data_["jwks_rotated"]["keys"]) {
+    if (key.value("kid", "") == "rs256-2") only_rotated["keys"].push_back(key);
+  }
+  ASSERT_EQ(only_rotated["keys"].size(), 1u);
+  serveJwks(only_rotated);
+  ASSERT_EQ(callWithToken("/v1/rotated", token("rotated")).status, 200);
+  expectRejected("withdrawn key", callWithToken("/v1/old-after", old_token), {"unknown_kid"});
+}
+
 TEST_F(JwtTest, UnknownKidRefetchesAtMostOncePerMinute) {
   ASSERT_TRUE(startWithJwksUrl());
   ASSERT_EQ(callWithToken("/v1/first", data_["valid"]["PS256"]["token"].get<std::string>()).status, 200);
