@@ -65,14 +65,21 @@ class UpstreamFetch final : public HostBody, public UpstreamResponseHandler, pub
   UpstreamFetch(ScriptInstance& instance, std::shared_ptr<RequestContext> request, std::string url)
       : instance_(instance), request_(std::move(request)), url_(std::move(url)) {}
 
-  void start(OriginPool& pool, UpstreamRequestHead head, std::unique_ptr<HostBody> request_body,
+  // Returns false, having touched neither the promise nor the origin, when
+  // the origin's circuit breaker is open; the caller then rejects and drops us.
+  bool start(OriginPool& pool, UpstreamRequestHead head, std::unique_ptr<HostBody> request_body,
              std::string body_bytes, v8::Local<v8::Promise::Resolver> resolver, uint64_t pending_id) {
     pending_id_ = pending_id;
     resolver_.Reset(instance_.isolate(), resolver);
     // A failure inside start() must not destroy us before we return.
     starting_ = true;
     upstream_ = std::make_unique<UpstreamRequest>(pool, std::move(head), *this);
-    upstream_->start();
+    if (!upstream_->start()) {
+      upstream_.reset();
+      resolver_.Reset();
+      starting_ = false;
+      return false;
+    }
     if (upstream_ && request_body) {
       request_body_ = std::move(request_body);
       request_body_->start(this);
@@ -82,6 +89,7 @@ class UpstreamFetch final : public HostBody, public UpstreamResponseHandler, pub
     }
     starting_ = false;
     if (finished_ && pending_id_) instance_.removeResource(pending_id_);  // destroys this
+    return true;
   }
 
   // HostBody (the response body)
@@ -303,13 +311,15 @@ OriginPool* selectPool(ScriptInstance& instance, const std::string& url, const F
   std::string host = parsed.host;
   std::transform(host.begin(), host.end(), host.begin(), ::tolower);
   for (const auto& [name, origin] : config.origins) {
-    const OriginUrl& o = origin.parsed;
     std::string lower_name = name;
     std::transform(lower_name.begin(), lower_name.end(), lower_name.begin(), ::tolower);
-    const bool by_url = o.scheme == parsed.scheme && o.host == host && o.port == parsed.port;
+    // Any of the origin's addresses reaches it (and is balanced like the rest).
+    const bool by_url = std::any_of(origin.addresses.begin(), origin.addresses.end(), [&](const OriginUrl& o) {
+      return o.scheme == parsed.scheme && o.host == host && o.port == parsed.port;
+    });
     const bool by_name = host == lower_name && !parsed.explicit_port;
     if (by_url || by_name) {
-      *host_header = o.authority();
+      *host_header = origin.parsed.authority();
       return deployment.pool(name);
     }
   }
@@ -395,13 +405,17 @@ void nativeFetch(const v8::FunctionCallbackInfo<v8::Value>& info) {
     head.body_framing = length > 0 ? BodyFraming::kContentLength : BodyFraming::kNone;
   }
   head.head.append("\r\n");
-  head.replayable = !stream && bytes.empty() && method != "POST" && method != "PATCH";
+  head.replayable = !stream && bytes.empty() && isIdempotentMethod(method);
 
   auto owner = std::make_unique<UpstreamFetch::Owner>();
   owner->fetch = std::make_unique<UpstreamFetch>(*instance, request, url);
   UpstreamFetch* fetch = owner->fetch.get();
   uint64_t id = instance->addResource(std::move(owner), request->id);
-  fetch->start(*pool, std::move(head), std::move(stream), std::move(bytes), resolver, id);
+  if (!fetch->start(*pool, std::move(head), std::move(stream), std::move(bytes), resolver, id)) {
+    instance->removeResource(id);  // destroys fetch
+    fail("fetch to " + url + " failed: origin \"" + pool->origin().name +
+         "\" is unavailable (circuit breaker open)");
+  }
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "bindings/registry.h"
 #include "runtime/deployment.h"
 #include "runtime/js_errors.h"
+#include "runtime/metrics.h"
 #include "runtime/script_instance.h"
 #include "runtime/worker.h"
 
@@ -72,6 +73,7 @@ void kvGet(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
   KvNamespaceBinding* binding = bindingFrom(info, "GET");
   if (!binding) return;
+  metrics::recordKvOperation("get");
   kv::Entry entry;
   kv::Status status = binding->store()->get(binding->ns(), toUtf8(isolate, info[1]), nowSeconds(), &entry);
   if (status.code() == kv::Status::Code::kNotFound) return;
@@ -145,6 +147,7 @@ void kvPut(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
   KvNamespaceBinding* binding = bindingFrom(info, "PUT");
   if (!binding) return;
+  metrics::recordKvOperation("put");
   std::string key = toUtf8(isolate, info[1]);
   std::string value;
   if (info[2]->IsUint8Array()) {
@@ -168,6 +171,7 @@ void kvPut(const v8::FunctionCallbackInfo<v8::Value>& info) {
 void kvDelete(const v8::FunctionCallbackInfo<v8::Value>& info) {
   KvNamespaceBinding* binding = bindingFrom(info, "DELETE");
   if (!binding) return;
+  metrics::recordKvOperation("delete");
   std::string key = toUtf8(info.GetIsolate(), info[1]);
   startWrite(info, "DELETE", [&](kv::Store::Callback done) {
     return binding->store()->remove(binding->ns(), std::move(key), std::move(done));
@@ -180,6 +184,7 @@ void kvList(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
   KvNamespaceBinding* binding = bindingFrom(info, "LIST");
   if (!binding) return;
+  metrics::recordKvOperation("list");
   kv::ListOptions options;
   options.prefix = toUtf8(isolate, info[1]);
   double limit = info[2]->IsNumber() ? info[2].As<v8::Number>()->Value() : kv::kMaxListLimit;

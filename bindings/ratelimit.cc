@@ -2,7 +2,8 @@
 // (bindings/js/ratelimit.js builds the result). Counters are shared by every
 // worker and process on kv.path; when they cannot be used the limiter fails
 // open: the request is allowed, the failure is logged at most once a minute
-// and counted.
+// and counted (isogate_ratelimit_fail_open_total). Refusals are counted per
+// route (isogate_ratelimit_rejected_total).
 #include <openssl/evp.h>
 
 #include <atomic>
@@ -15,6 +16,7 @@
 #include "bindings/registry.h"
 #include "runtime/deployment.h"
 #include "runtime/js_errors.h"
+#include "runtime/metrics.h"
 #include "runtime/script_instance.h"
 
 namespace isogate {
@@ -25,7 +27,6 @@ namespace {
 
 constexpr int64_t kFailOpenLogIntervalS = 60;
 
-std::atomic<uint64_t> g_fail_open_total{0};
 std::atomic<int64_t> g_last_fail_open_log_s{0};
 
 uint64_t nowMs() {
@@ -54,8 +55,10 @@ std::string counterKey(const std::string& binding, const std::string& key) {
 
 class RateLimiter final : public BindingState {
  public:
-  RateLimiter(std::shared_ptr<kv::RateCounters> counters, std::string store_error, const BindingConfig& binding)
-      : counters_(std::move(counters)), store_error_(std::move(store_error)), name_(binding.name) {
+  RateLimiter(std::shared_ptr<kv::RateCounters> counters, std::string store_error, const BindingConfig& binding,
+              std::string route)
+      : counters_(std::move(counters)), store_error_(std::move(store_error)), name_(binding.name),
+        route_(std::move(route)) {
     rule_.limit = binding.ratelimit.limit;
     rule_.period_s = binding.ratelimit.period_s;
     rule_.algorithm = binding.ratelimit.algorithm == "fixed" ? kv::RateAlgorithm::kFixed
@@ -68,7 +71,10 @@ class RateLimiter final : public BindingState {
     kv::RateDecision decision;
     kv::Status status = counters_ ? counters_->hit(counterKey(name_, key), rule_, nowMs(), &decision)
                                   : kv::Status(kv::Status::Code::kUnavailable, store_error_);
-    if (status.isOk()) return decision;
+    if (status.isOk()) {
+      if (!decision.success) metrics::recordRateLimitRejected(route_);
+      return decision;
+    }
     failOpen(status);
     decision.success = true;
     decision.limit = rule_.limit;
@@ -79,7 +85,7 @@ class RateLimiter final : public BindingState {
 
  private:
   void failOpen(const kv::Status& status) {
-    g_fail_open_total.fetch_add(1, std::memory_order_relaxed);
+    metrics::recordRateLimitFailOpen();
     int64_t now = static_cast<int64_t>(time(nullptr));
     int64_t last = g_last_fail_open_log_s.load(std::memory_order_relaxed);
     if (now - last >= kFailOpenLogIntervalS &&
@@ -92,6 +98,7 @@ class RateLimiter final : public BindingState {
   std::shared_ptr<kv::RateCounters> counters_;
   std::string store_error_;
   std::string name_;
+  std::string route_;  // for the metrics
   kv::RateRule rule_;
 };
 
@@ -115,8 +122,6 @@ void addNatives(v8::Local<v8::Context> context, v8::Local<v8::Object> native) {
 
 }  // namespace
 
-uint64_t rateLimitFailOpenTotal() { return g_fail_open_total.load(std::memory_order_relaxed); }
-
 v8::MaybeLocal<v8::Value> makeRateLimitBinding(ScriptInstance& instance, v8::Local<v8::Context> context,
                                                const BindingConfig& binding) {
   v8::Isolate* isolate = instance.isolate();
@@ -126,7 +131,8 @@ v8::MaybeLocal<v8::Value> makeRateLimitBinding(ScriptInstance& instance, v8::Loc
   if (!limiter) {
     const Deployment& loaded = deployment.deployment();
     limiter = static_cast<RateLimiter*>(deployment.setBindingState(
-        key, std::make_unique<RateLimiter>(loaded.rateCounters(), loaded.rateCountersError(), binding)));
+        key, std::make_unique<RateLimiter>(loaded.rateCounters(), loaded.rateCountersError(), binding,
+                                           instance.services().route->name)));
   }
   v8::Local<v8::Object> module;
   if (!lazyJsModule(instance, "ratelimit.js", kJs_ratelimit, addNatives).ToLocal(&module)) return {};

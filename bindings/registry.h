@@ -28,7 +28,5 @@ v8::MaybeLocal<v8::Value> makeKvBinding(ScriptInstance& instance, v8::Local<v8::
                                         const BindingConfig& binding);
 v8::MaybeLocal<v8::Value> makeRateLimitBinding(ScriptInstance& instance, v8::Local<v8::Context> context,
                                                const BindingConfig& binding);
-// Limiter checks allowed because the counter store failed (for metrics).
-uint64_t rateLimitFailOpenTotal();
 
 }  // namespace isogate

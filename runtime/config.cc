@@ -436,22 +436,59 @@ void from_json(const json& j, CircuitBreakerConfig& out) {
 }
 
 void from_json(const json& j, HealthCheckConfig& out) {
-  expectKeys(j, {"path", "interval_ms"});
+  expectKeys(j, {"path", "interval_ms", "healthy_threshold", "unhealthy_threshold"});
   readField(j, "path", absolutePathInto(&out.path));
   readField(j, "interval_ms", positiveInto(&out.interval_ms));
+  readField(j, "healthy_threshold", positiveInto(&out.healthy_threshold));
+  readField(j, "unhealthy_threshold", positiveInto(&out.unhealthy_threshold));
+}
+
+OriginUrl originUrl(const std::string& text) {
+  try {
+    return parseOriginUrl(text);
+  } catch (const std::invalid_argument& error) {
+    fail("invalid URL " + inQuotes(text) + ": " + error.what());
+  }
+}
+
+// "url": one URL, or a list of addresses of the same service (replicas).
+// Requests carry the same bytes to each of them (the first URL's Host, one
+// base path), so a retry on another address needs no re-serialisation.
+void readOriginUrls(const json& value, OriginConfig* out) {
+  if (value.is_string()) {
+    readValue(value, &out->url);
+    out->parsed = originUrl(out->url);
+    out->addresses = {out->parsed};
+    return;
+  }
+  if (!value.is_array()) fail("expected a URL string or an array of URL strings");
+  if (value.empty()) fail("must not be empty");
+  if (value.size() > kMaxOriginAddresses) fail("at most " + std::to_string(kMaxOriginAddresses) + " URLs");
+  readEach(value, [&](const json& item) {
+    std::string text;
+    readValue(item, &text);
+    OriginUrl url = originUrl(text);
+    if (out->addresses.empty()) {
+      out->url = text;
+      out->parsed = url;
+    } else {
+      const OriginUrl& first = out->parsed;
+      if (url.scheme != first.scheme) fail("must have the same scheme as url[0] (" + inQuotes(first.scheme) + ")");
+      if (url.base_path != first.base_path) {
+        fail("must have the same base path as url[0] (" + inQuotes(first.base_path) + ")");
+      }
+      for (const OriginUrl& seen : out->addresses) {
+        if (seen.host == url.host && seen.port == url.port) fail("duplicate address " + inQuotes(url.authority()));
+      }
+    }
+    out->addresses.push_back(std::move(url));
+  });
 }
 
 void from_json(const json& j, OriginConfig& out) {
   expectKeys(j, {"url", "connect_timeout_ms", "timeout_ms", "max_connections", "retries", "circuit_breaker",
                  "health_check"});
-  requireField(j, "url", [&](const json& value) {
-    readValue(value, &out.url);
-    try {
-      out.parsed = parseOriginUrl(out.url);
-    } catch (const std::invalid_argument& error) {
-      fail("invalid URL " + inQuotes(out.url) + ": " + error.what());
-    }
-  });
+  requireField(j, "url", [&](const json& value) { readOriginUrls(value, &out); });
   readField(j, "connect_timeout_ms", positiveInto(&out.connect_timeout_ms));
   readField(j, "timeout_ms", positiveInto(&out.timeout_ms));
   readField(j, "max_connections", positiveInto(&out.max_connections));

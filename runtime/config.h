@@ -61,8 +61,10 @@ struct CircuitBreakerConfig {
 };
 
 struct HealthCheckConfig {
-  std::string path = "/health";
+  std::string path = "/health";  // requested as is (the url's base path is not prepended)
   uint32_t interval_ms = 5000;
+  uint32_t healthy_threshold = 2;    // consecutive passes that bring a down address back
+  uint32_t unhealthy_threshold = 3;  // consecutive failures that take an address down
 };
 
 // A parsed http:// URL (https:// parses too; TLS to origins is a later issue).
@@ -74,10 +76,19 @@ struct OriginUrl {
   std::string authority() const;  // Host header value: "host" or "host:port"
 };
 
+// At most this many URLs per origin (attempts track tried addresses in a 64-bit mask).
+inline constexpr size_t kMaxOriginAddresses = 64;
+
 struct OriginConfig {
   std::string name;
-  std::string url;  // as written
+  std::string url;  // the first URL, as written
+  // The first URL. Its authority is the Host header sent to every address,
+  // and every address shares its scheme and base path.
   OriginUrl parsed;
+  // Every URL ("url" may be a list), in order; addresses[0] equals parsed.
+  // Code that builds an OriginConfig by hand may leave it empty: parsed is
+  // then the only address.
+  std::vector<OriginUrl> addresses;
   uint32_t connect_timeout_ms = 1000;
   uint32_t timeout_ms = 10000;
   uint32_t max_connections = 256;

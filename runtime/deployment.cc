@@ -4,6 +4,8 @@
 #include <atomic>
 #include <cstdio>
 
+#include "runtime/health_checker.h"
+#include "runtime/origin_health.h"
 #include "runtime/script_instance.h"
 #include "runtime/worker.h"
 
@@ -11,6 +13,15 @@ namespace isogate {
 
 namespace {
 std::atomic<uint64_t> next_deployment_id{1};
+// The id of the newest deployment a worker has started serving. Health
+// checkers of older deployments stop when they see a newer one here.
+std::atomic<uint64_t> newest_served_id{0};
+
+void noteServed(uint64_t id) {
+  uint64_t seen = newest_served_id.load();
+  while (seen < id && !newest_served_id.compare_exchange_weak(seen, id)) {
+  }
+}
 
 void requireSupported(const Config& config) {
   for (size_t i = 0; i < config.routes.size(); ++i) {
@@ -32,7 +43,22 @@ Deployment::Deployment(Config config, Use use)
   for (size_t i = 0; i < config_.routes.size(); ++i) {
     if (config_.routes[i].script) bundles_[i] = ScriptBundle::load(*config_.routes[i].script, config_.dir);
   }
-  if (use == Use::kServe) openStores();
+  if (use == Use::kServe) {
+    openStores();
+    // Until a newer deployment serves, this one's breakers own the gauges.
+    const uint64_t id = id_;
+    auto current = [id] { return newest_served_id.load() <= id; };
+    for (const auto& [name, origin] : config_.origins) {
+      origin_health_.emplace(name, std::make_unique<OriginHealth>(origin, current));
+    }
+  }
+}
+
+Deployment::~Deployment() = default;
+
+OriginHealth* Deployment::originHealth(const std::string& origin_name) const {
+  auto it = origin_health_.find(origin_name);
+  return it == origin_health_.end() ? nullptr : it->second.get();
 }
 
 void Deployment::openStores() {
@@ -90,16 +116,6 @@ std::vector<std::string> inactiveSettings(const Config& config) {
   if (config.admin.listen) {
     out.push_back(config.file + ": admin.listen: the admin listener is not available in this build yet; ignored");
   }
-  for (const auto& [name, origin] : config.origins) {
-    if (origin.circuit_breaker) {
-      out.push_back(config.file + ": origins." + name +
-                    ".circuit_breaker: circuit breaking is not available in this build yet; ignored");
-    }
-    if (origin.health_check) {
-      out.push_back(config.file + ": origins." + name +
-                    ".health_check: active health checks are not available in this build yet; ignored");
-    }
-  }
   for (size_t i = 0; i < config.routes.size(); ++i) {
     if (config.routes[i].cache) {
       out.push_back(config.file + ": routes[" + std::to_string(i) +
@@ -113,11 +129,21 @@ DeploymentInstance::DeploymentInstance(Worker& worker, std::shared_ptr<const Dep
     : worker_(worker), deployment_(std::move(deployment)) {
   const Config& config = deployment_->config();
   for (const auto& [name, origin] : config.origins) {
-    pools_.emplace(name, std::make_unique<OriginPool>(worker_.loop(), origin, config.limits));
+    pools_.emplace(name, std::make_unique<OriginPool>(worker_.loop(), origin, config.limits,
+                                                      deployment_->originHealth(name)));
+  }
+  const uint64_t id = deployment_->id();
+  noteServed(id);
+  // The first worker to build its instance runs the checks for the process,
+  // until a newer deployment serves or the worker drains.
+  if (HealthChecker::wanted(*deployment_) && deployment_->claimHealthChecks()) {
+    health_checker_ = std::make_unique<HealthChecker>(
+        worker_.loop(), *deployment_, [this, id] { return worker_.draining() || newest_served_id.load() > id; });
   }
 }
 
 DeploymentInstance::~DeploymentInstance() {
+  health_checker_.reset();
   // Isolates first: their pending fetches use the pools.
   spare_timer_.reset();
   spare_.reset();
@@ -187,6 +213,7 @@ OriginPool* DeploymentInstance::egressPool(const std::string& scheme, const std:
   origin.parsed.scheme = scheme;
   origin.parsed.host = host;
   origin.parsed.port = port;
+  origin.addresses = {origin.parsed};
   auto pool = std::make_unique<OriginPool>(worker_.loop(), origin, deployment_->config().limits);
   return egress_pools_.emplace(key, std::move(pool)).first->second.get();
 }

@@ -1,12 +1,15 @@
 #pragma once
-// A Deployment is one loaded config (and, later, its compiled scripts):
-// immutable, shared by all workers through shared_ptr. A reload builds a new
-// Deployment; workers switch at request boundaries. A DeploymentInstance is
-// one worker's live state for a Deployment (its origin pools); exchanges hold
-// it so the pools they use outlive a reload.
+// A Deployment is one loaded config and its checked scripts: immutable,
+// shared by all workers through shared_ptr, except for the process-wide
+// health of its origins (OriginHealth: circuit breakers, addresses up), which
+// is thread-safe. A reload builds a new Deployment; workers switch at request
+// boundaries. A DeploymentInstance is one worker's live state for a
+// Deployment (its origin pools, isolates and, on one worker, the health
+// checker); exchanges hold it so the pools they use outlive a reload.
 
 #include <uv.h>
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -23,6 +26,8 @@
 
 namespace isogate {
 
+class HealthChecker;
+class OriginHealth;
 class ScriptInstance;
 class Worker;
 
@@ -35,12 +40,21 @@ class Deployment {
   // rate-limit counters under kv.path when a binding needs them; failing to
   // open them is not fatal (see kvStore()).
   explicit Deployment(Config config, Use use = Use::kServe);
+  ~Deployment();
 
   const Config& config() const { return config_; }
   const Router& router() const { return router_; }
   uint64_t id() const { return id_; }
   // The bundle of a script route (null for proxy routes).
   std::shared_ptr<const ScriptBundle> bundle(size_t route_index) const;
+
+  // The process-wide health (breaker, addresses up) of a configured origin;
+  // null for unknown names and for kCheck deployments, which never serve.
+  // Thread-safe; lives as long as the Deployment.
+  OriginHealth* originHealth(const std::string& origin_name) const;
+  // True for exactly one caller per Deployment: the one that runs its health
+  // checks (so they run once per process, not once per worker).
+  bool claimHealthChecks() const { return !health_checks_claimed_.exchange(true); }
 
   // The process's KV store and rate counters for kv.path (shared by every
   // deployment on the same path), or null when no binding needs them or they
@@ -62,6 +76,8 @@ class Deployment {
   std::shared_ptr<kv::RateCounters> rate_counters_;
   std::string rate_counters_error_;
   std::vector<std::shared_ptr<const ScriptBundle>> bundles_;  // by route index
+  std::map<std::string, std::unique_ptr<OriginHealth>> origin_health_;
+  mutable std::atomic<bool> health_checks_claimed_{false};
 };
 
 // Settings that load but have no effect in this build yet (admin listener,
@@ -78,6 +94,7 @@ class BindingState {
 
 class DeploymentInstance {
  public:
+  // Built on the worker's thread, or before that thread starts.
   DeploymentInstance(Worker& worker, std::shared_ptr<const Deployment> deployment);
   ~DeploymentInstance();
   const Deployment& deployment() const { return *deployment_; }
@@ -114,6 +131,7 @@ class DeploymentInstance {
   std::shared_ptr<const Deployment> deployment_;
   std::map<std::string, std::unique_ptr<OriginPool>> pools_;
   std::map<std::string, std::unique_ptr<OriginPool>> egress_pools_;
+  std::unique_ptr<HealthChecker> health_checker_;
   std::map<std::string, std::unique_ptr<BindingState>> binding_states_;
   std::map<size_t, std::unique_ptr<ScriptInstance>> scripts_;
   std::unique_ptr<ScriptInstance> spare_;

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -16,6 +17,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "runtime/admin_api.h"
+#include "runtime/admin_server.h"
 #include "runtime/config.h"
 #include "runtime/deployment.h"
 #include "runtime/timer.h"
@@ -73,6 +76,18 @@ std::string urlHost(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
 
+int64_t unixMillis() {
+  uv_timeval64_t tv;
+  uv_gettimeofday(&tv);
+  return tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+// The admin token, read when a deployment is loaded ("" when unset).
+std::string adminToken(const Config& config) {
+  const char* value = getenv(config.admin.token_env.c_str());
+  return value ? value : "";
+}
+
 class Process {
  public:
   explicit Process(const GatewayOptions& options) : options_(options) {}
@@ -100,6 +115,8 @@ class Process {
   std::unique_ptr<Timer> reload_debounce_;
   std::unique_ptr<LogOutput> log_output_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  AdminApi admin_api_;                   // outlives admin_
+  std::unique_ptr<AdminServer> admin_;   // when admin.listen is set
   uint32_t grace_ms_ = 10000;
   bool stopping_ = false;
 };
@@ -155,6 +172,19 @@ int Process::run() {
   uv_loop_init(&loop_);
   std::vector<std::vector<int>> fds;
   if (!bindAll(addresses, workers, &fds)) return 1;
+  admin_api_.setDeployment(deployment, unixMillis(), adminToken(config));
+  if (config.admin.listen) {
+    // Fixed at start, like the other listen addresses.
+    std::string error;
+    admin_ = AdminServer::bind(*config.admin.listen, admin_api_, &error);
+    if (!admin_) {
+      fprintf(stderr, "isogate: cannot listen on %s (admin): %s\n", config.admin.listen->display().c_str(),
+              error.c_str());
+      return 1;
+    }
+    fprintf(stderr, "isogate: admin listening on http://%s:%u\n", urlHost(config.admin.listen->host).c_str(),
+            admin_->port());
+  }
 
   log_output_ = std::make_unique<LogOutput>(STDOUT_FILENO);
   for (size_t w = 0; w < workers; ++w) {
@@ -166,6 +196,8 @@ int Process::run() {
     workers_.push_back(std::make_unique<Worker>(std::move(wo), deployment, *log_output_));
   }
   for (auto& w : workers_) w->start();
+  if (admin_) admin_->start();
+  admin_api_.setReady();
 
   for (auto [handle, signum] : {std::pair{&sigterm_, SIGTERM}, {&sigint_, SIGINT}, {&sighup_, SIGHUP}}) {
     uv_signal_init(&loop_, handle);
@@ -180,6 +212,8 @@ int Process::run() {
   uv_run(&loop_, UV_RUN_DEFAULT);
   for (auto& w : workers_) w->join();
   workers_.clear();
+  // The admin listener answers (/readyz 503) until the last worker is done.
+  admin_.reset();
   uv_loop_close(&loop_);
   return 0;
 }
@@ -203,6 +237,7 @@ void Process::reload(const char* why) {
     return;
   }
   for (auto& w : workers_) w->setDeployment(deployment);
+  admin_api_.setDeployment(deployment, unixMillis(), adminToken(deployment->config()));
   if (options_.dev) watchBundle(*deployment);
   fprintf(stderr, "isogate: reloaded %s (%s)\n", options_.config_file.c_str(), why);
 }
@@ -210,6 +245,7 @@ void Process::reload(const char* why) {
 void Process::shutdown() {
   if (stopping_) return;
   stopping_ = true;
+  admin_api_.setDraining();  // /readyz fails from the first moment of the drain
   fprintf(stderr, "isogate: draining (grace %u ms)\n", grace_ms_);
   for (auto& w : workers_) w->drain(grace_ms_);
   // The main loop ends once its own handles are closed; run() then joins the

@@ -1,8 +1,9 @@
 #pragma once
 // The process: loads the config into a Deployment, binds the listening
-// sockets, runs the worker threads, and handles signals (SIGTERM/SIGINT
-// drain, SIGHUP reload) and, in dev mode, config file changes. Runs on the
-// main thread; returns the process exit code.
+// sockets, runs the worker threads and the admin listener (admin.listen, on
+// its own thread), and handles signals (SIGTERM/SIGINT drain with /readyz
+// turning 503, SIGHUP reload) and, in dev mode, config file changes. Runs
+// on the main thread; returns the process exit code.
 
 #include <cstdint>
 #include <optional>

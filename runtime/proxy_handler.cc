@@ -72,14 +72,19 @@ UpstreamRequestHead ProxyHandler::buildRequestHead() const {
     out.body_framing = *req.content_length > 0 ? BodyFraming::kContentLength : BodyFraming::kNone;
   }
   h.append("\r\n");
-  out.replayable = !req.hasBody() && req.method != "POST" && req.method != "PATCH";
+  out.replayable = !req.hasBody() && isIdempotentMethod(req.method);
   return out;
 }
 
 void ProxyHandler::start() {
   exchange_.logEntry().route = route_.name;
   upstream_ = std::make_unique<UpstreamRequest>(pool_, buildRequestHead(), *this);
-  upstream_->start();
+  if (!upstream_->start()) {
+    upstream_.reset();  // a client body that follows is discarded
+    exchange_.sendError(503, "origin_unavailable",
+                        "origin \"" + pool_.origin().name + "\" is unavailable (circuit breaker open)");
+    return;
+  }
   if (upstream_ && !exchange_.request().hasBody()) upstream_->finishBody();
 }
 

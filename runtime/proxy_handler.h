@@ -2,7 +2,9 @@
 // Native proxy route: forwards the exchange to an origin with no JavaScript
 // on the path. Builds a canonical request (never relays raw client bytes),
 // streams bodies both ways with backpressure, and maps origin failures to
-// 502/504 JSON errors. One per exchange, on the worker's loop thread.
+// 502/504 JSON errors (503 origin_unavailable, without contacting the origin,
+// while its circuit breaker is open). One per exchange, on the worker's loop
+// thread.
 
 #include <memory>
 

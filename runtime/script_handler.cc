@@ -5,6 +5,7 @@
 
 #include "runtime/js_errors.h"
 #include "runtime/js_headers.h"
+#include "runtime/metrics.h"
 #include "runtime/worker.h"
 
 namespace isogate {
@@ -145,6 +146,75 @@ void ctxLog(const v8::FunctionCallbackInfo<v8::Value>& info) {
   }
 }
 
+void appendUtf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xc0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xe0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  } else {
+    out.push_back(static_cast<char>(0xf0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  }
+}
+
+// The api_key for the metrics from its ctx.log JSON text (as JSON.stringify
+// wrote it): a string is unescaped, a number kept as written, anything else
+// is not a key.
+bool apiKeyFromJson(std::string_view json, std::string* key) {
+  key->clear();
+  if (!json.empty() && (json[0] == '-' || (json[0] >= '0' && json[0] <= '9'))) {
+    key->assign(json);
+    return true;
+  }
+  if (json.size() < 2 || json.front() != '"' || json.back() != '"') return false;
+  json = json.substr(1, json.size() - 2);
+  for (size_t i = 0; i < json.size(); ++i) {
+    if (json[i] != '\\') {
+      key->push_back(json[i]);
+      continue;
+    }
+    if (++i >= json.size()) return false;
+    switch (json[i]) {
+      case 'b': key->push_back('\b'); break;
+      case 'f': key->push_back('\f'); break;
+      case 'n': key->push_back('\n'); break;
+      case 'r': key->push_back('\r'); break;
+      case 't': key->push_back('\t'); break;
+      case 'u': {
+        // JSON.stringify escapes control characters and lone surrogates;
+        // a lone surrogate becomes U+FFFD.
+        if (i + 4 >= json.size()) return false;
+        uint32_t cp = 0;
+        for (size_t k = 1; k <= 4; ++k) {
+          const char c = json[i + k];
+          cp <<= 4;
+          if (c >= '0' && c <= '9') cp |= static_cast<uint32_t>(c - '0');
+          else if (c >= 'a' && c <= 'f') cp |= static_cast<uint32_t>(c - 'a' + 10);
+          else if (c >= 'A' && c <= 'F') cp |= static_cast<uint32_t>(c - 'A' + 10);
+          else return false;
+        }
+        i += 4;
+        appendUtf8(*key, cp >= 0xd800 && cp <= 0xdfff ? 0xfffd : cp);
+        break;
+      }
+      default: key->push_back(json[i]);  // \" \\ \/
+    }
+  }
+  return true;
+}
+
+// Counts a request that ends in a script error (the route is in its log entry).
+void countScriptError(Exchange* exchange, std::string_view kind) {
+  if (exchange) metrics::recordScriptError(exchange->logEntry().route, kind);
+}
+
 // ctx objects come from one template per isolate; methods find their request
 // through the object's internal field, so a request costs one allocation.
 v8::Local<v8::Object> makeCtx(ScriptInstance& instance, uint64_t request_id) {
@@ -188,6 +258,7 @@ void ScriptHandler::start() {
   ScriptInstance* instance = deployment_->scriptInstance(route_index_, &error);
   if (!instance) {
     fprintf(stderr, "isogate: route %s: %s\n", route.name.c_str(), error.c_str());
+    metrics::recordScriptError(route.name, "load");
     fail(500, "script_error", "the script failed to load");
     return;
   }
@@ -209,6 +280,7 @@ void ScriptHandler::startWallTimer(ScriptInstance& instance) {
   wall_timer_ = std::make_unique<Timer>(instance.loop(), [this] {
     ScriptInstance* owner = instance_;
     std::shared_ptr<RequestContext> request = request_;
+    countScriptError(exchange_, "exceeded_wall_time");
     fail(503, "exceeded_wall_time", "the script did not respond within limits.wall_ms");
     if (owner && request) owner->abandonRequest(request);  // its timers and fetches end too
   });
@@ -286,6 +358,7 @@ void ScriptHandler::onHandlerResult(ScriptInstance& instance, v8::Local<v8::Valu
     std::string why = try_catch.HasCaught() ? ": " + exceptionStack(isolate, context, try_catch.Exception()) : "";
     fprintf(stderr, "isogate: request %s: the handler did not return a Response%s\n", exchange_->requestId().c_str(),
             why.c_str());
+    countScriptError(exchange_, "bad_response");
     fail(500, "script_error", "the handler did not return a Response");
     return;
   }
@@ -299,6 +372,7 @@ void ScriptHandler::onHandlerResult(ScriptInstance& instance, v8::Local<v8::Valu
     // Response.error() (status 0) or anything else no client can be sent.
     fprintf(stderr, "isogate: request %s: the handler returned a network error response\n",
             exchange_->requestId().c_str());
+    countScriptError(exchange_, "bad_response");
     fail(500, "script_error", "the handler returned an error response");
     return;
   }
@@ -369,6 +443,7 @@ void ScriptHandler::onBodyBytesReady(v8::Local<v8::Value> bytes) {
   ResponseHead head = std::move(*pending_head_);
   pending_head_.reset();
   if (!bytes->IsUint8Array()) {
+    countScriptError(exchange_, "bad_response");
     fail(500, "script_error", "the response body could not be read");
     return;
   }
@@ -381,12 +456,14 @@ void ScriptHandler::onHandlerException(ScriptInstance& instance, v8::Local<v8::V
           exchange_->logEntry().route.c_str(),
           exceptionStack(instance.isolate(), instance.context(), exception).c_str());
   finishLog(instance.cpuInFlightNs());
+  countScriptError(exchange_, "exception");
   fail(500, "script_error", "the script threw an uncaught exception");
 }
 
 void ScriptHandler::onInstanceBroken(const std::string& reason) {
   instance_ = nullptr;
   if (!exchange_) return;
+  countScriptError(exchange_, reason);
   fail(503, reason.c_str(),
        reason == "exceeded_memory" ? "the script exceeded limits.memory_mb" : "the script exceeded limits.cpu_ms");
 }
@@ -400,8 +477,11 @@ void ScriptHandler::finishLog(int64_t in_flight_ns) {
     if (!log.extra_json.empty()) log.extra_json += ",";
     appendJsonString(log.extra_json, name);
     log.extra_json += ":" + json;
+    std::string key;
+    if (name == "api_key" && apiKeyFromJson(json, &key)) metrics::recordApiKey(log.route, key);
   }
   log.cpu_ms = static_cast<double>(request_->cpu_used_ns + in_flight_ns) / 1e6;
+  metrics::recordScriptCpu(log.route, log.cpu_ms / 1000.0);
 }
 
 Exchange* ScriptHandler::release() {

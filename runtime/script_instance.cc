@@ -8,6 +8,7 @@
 #include "runtime/deployment.h"
 #include "runtime/js_engine.h"
 #include "runtime/js_errors.h"
+#include "runtime/metrics.h"
 #include "runtime/script_handler.h"
 #include "runtime/worker.h"
 
@@ -80,7 +81,11 @@ bool ScriptInstance::attach(const Services& services, std::shared_ptr<const Scri
     *error = services_.config->file + ": " + toUtf8(isolate_, try_catch.Exception());
     return false;
   }
-  return evaluateBundle(error);
+  if (!evaluateBundle(error)) return false;
+  // Counted while it serves the route (spares are not counted).
+  metrics_route_ = services_.route->name;
+  metrics::addIsolates(*metrics_route_, 1);
+  return true;
 }
 
 uv_loop_t* ScriptInstance::loop() const { return services_.worker->loop(); }
@@ -257,6 +262,7 @@ bool ScriptInstance::evaluateBundle(std::string* error) {
 }
 
 ScriptInstance::~ScriptInstance() {
+  if (metrics_route_) metrics::addIsolates(*metrics_route_, -1);
   // Resources hold V8 handles and uv handles: release them before the isolate.
   pending_responses_.clear();
   resources_.clear();

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -227,6 +228,9 @@ class ScriptInstance {
   };
   std::map<uint64_t, ResourceEntry> resources_;
   std::shared_ptr<void> liveness_ = std::make_shared<char>(0);
+  // The route counted in isogate_isolates (set once attached), copied so
+  // that the count is undone even if the Deployment is gone by then.
+  std::optional<std::string> metrics_route_;
 };
 
 }  // namespace isogate

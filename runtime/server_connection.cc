@@ -471,7 +471,7 @@ void ServerConnection::finishExchange() {
   exchange_active_ = false;
   log_.bytes_in += parser_.bodyBytes();
   const double latency_ms = static_cast<double>(uv_hrtime() - log_.start_ns) / 1e6;
-  worker_.accessLog().write(log_, latency_ms);
+  worker_.logRequest(log_, latency_ms);
   if (close_after_response_) {
     closeAfterWrites();
     return;

@@ -6,8 +6,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 
+#include "runtime/circuit_breaker.h"
 #include "runtime/head_scanner.h"
+#include "runtime/metrics.h"
+#include "runtime/origin_health.h"
 
 namespace isogate {
 
@@ -31,10 +35,49 @@ const char* upstreamErrorName(UpstreamError error) {
   return "unknown";
 }
 
+bool isIdempotentMethod(const std::string& method) {
+  return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" || method == "OPTIONS" ||
+         method == "TRACE";
+}
+
+// The connections of one worker to one address of an origin: idle
+// keep-alive connections, and requests waiting for a connection while
+// max_connections are open. Owned by the OriginPool.
+class AddressPool {
+ public:
+  AddressPool(OriginPool& origin, const OriginUrl& address) : origin_(origin), address_(address) {}
+  ~AddressPool();
+  AddressPool(const AddressPool&) = delete;
+  AddressPool& operator=(const AddressPool&) = delete;
+
+  const OriginUrl& address() const { return address_; }
+  const OriginConfig& config() const { return origin_.origin(); }
+  uv_loop_t* loop() const { return origin_.loop(); }
+  size_t maxHeadBytes() const { return origin_.maxHeadBytes(); }
+
+  // Gives `request` a connection now (idle or new) or queues it.
+  void acquire(UpstreamRequest* request, bool fresh_connection = false);
+  void cancel(UpstreamRequest* request);
+  // Called by a connection when its exchange ended cleanly and it can be reused.
+  void release(UpstreamConnection* connection);
+  // Called by a connection when it closes.
+  void onConnectionClosed(UpstreamConnection* connection, bool was_idle);
+
+ private:
+  void serveQueue();
+
+  OriginPool& origin_;
+  OriginUrl address_;
+  size_t open_connections_ = 0;
+  std::deque<UpstreamConnection*> idle_;
+  std::deque<UpstreamRequest*> queue_;
+  bool destroying_ = false;
+};
+
 // One TCP connection to an origin, carrying one exchange at a time.
 class UpstreamConnection {
  public:
-  UpstreamConnection(OriginPool& pool);
+  UpstreamConnection(AddressPool& pool);
   void connect();
   void attach(UpstreamRequest* request);
   void detach();  // the request went away mid-exchange: the connection cannot be reused
@@ -76,7 +119,7 @@ class UpstreamConnection {
   void armTimer(uint64_t ms);
   void onTimer();
 
-  OriginPool& pool_;
+  AddressPool& pool_;
   State state_ = State::kResolving;
   uv_tcp_t tcp_;
   uv_getaddrinfo_t resolve_req_;
@@ -115,13 +158,46 @@ UpstreamRequest::~UpstreamRequest() {
     connection_ = nullptr;
     c->detach();
   }
-  if (queued_) pool_.cancel(this);
+  if (queued_) address_->cancel(this);
+  // A probe that never got an outcome (its client went away) must not keep
+  // the breaker half-open forever.
+  if (probe_) pool_.health()->breaker()->abandonProbe();
 }
 
-void UpstreamRequest::start() {
+bool UpstreamRequest::start() {
   start_ns_ = nowNs();
+  retries_left_ = pool_.origin().retries;
+  if (!admit()) {
+    done_ = true;
+    return false;
+  }
   pending_ = head_.head;
-  pool_.acquire(this);
+  address_index_ = pool_.pickAddress(0, 0);
+  startAttempt();
+  return true;
+}
+
+bool UpstreamRequest::admit() {
+  OriginHealth* health = pool_.health();
+  CircuitBreaker* breaker = health ? health->breaker() : nullptr;
+  if (!breaker) return true;
+  switch (breaker->admit()) {
+    case CircuitBreaker::Admission::kAllowed:
+      return true;
+    case CircuitBreaker::Admission::kProbe:
+      probe_ = true;
+      return true;
+    case CircuitBreaker::Admission::kRejected:
+      return false;
+  }
+  return false;
+}
+
+void UpstreamRequest::startAttempt() {
+  tried_ |= uint64_t{1} << address_index_;
+  address_ = &pool_.address(address_index_);
+  attempt_start_ns_ = nowNs();
+  address_->acquire(this);
 }
 
 void UpstreamRequest::attach(UpstreamConnection* connection) {
@@ -131,9 +207,63 @@ void UpstreamRequest::attach(UpstreamConnection* connection) {
   connection_->attach(this);
 }
 
+void UpstreamRequest::attemptFailed(const AttemptFailure& failure) {
+  // A reused keep-alive connection may have been closed by the origin just as
+  // we sent on it. That says nothing about the origin's health, so the
+  // request goes once more on a fresh connection without counting an attempt.
+  if (failure.error == UpstreamError::kReset && failure.reused && !failure.response_started &&
+      head_.replayable && !stale_replayed_) {
+    stale_replayed_ = true;
+    pending_ = head_.head;
+    attempt_start_ns_ = nowNs();
+    address_->acquire(this, /*fresh_connection=*/true);
+    return;
+  }
+  recordAttempt(0);
+  // admit() last: a retry is an attempt the breaker must allow, and the
+  // failure just recorded may have opened it.
+  if (retries_left_ > 0 && mayRetry(failure) && admit()) {
+    --retries_left_;
+    // Not connected: nothing was written, pending_ still holds every byte.
+    // Connected: only bodiless requests get here, and the head is all of it.
+    if (failure.connected) pending_ = head_.head;
+    address_index_ = pool_.pickAddress(tried_, address_index_);
+    startAttempt();
+    return;
+  }
+  fail(failure.error);
+}
+
+bool UpstreamRequest::mayRetry(const AttemptFailure& failure) const {
+  if (!isIdempotentMethod(head_.method)) return false;
+  if (!failure.connected) return true;  // refused, unreachable or connect timeout: the origin saw nothing
+  // Reset after the request was sent but before any response byte: only a
+  // request without a body can be sent again (its body was not kept).
+  return failure.error == UpstreamError::kReset && !failure.response_started && head_.replayable;
+}
+
+void UpstreamRequest::recordAttempt(int status) {
+  OriginHealth* health = pool_.health();
+  if (!health) return;  // egress hosts and health checks
+  const double seconds = static_cast<double>(nowNs() - attempt_start_ns_) / 1e9;
+  metrics::recordUpstream(health->name(), status, seconds);
+  if (CircuitBreaker* breaker = health->breaker()) {
+    if (status == 0 || status >= 500) {
+      breaker->recordFailure(probe_);
+    } else {
+      breaker->recordSuccess(probe_);
+    }
+  }
+  probe_ = false;
+}
+
+void UpstreamRequest::onResponseHead(int status) {
+  upstream_ms_ = static_cast<double>(nowNs() - start_ns_) / 1e6;
+  recordAttempt(status);
+}
+
 void UpstreamRequest::sendBody(const char* data, size_t len) {
   if (done_ || len == 0) return;
-  std::string framed;
   if (head_.body_framing == BodyFraming::kChunked) {
     char size_line[24];
     int n = snprintf(size_line, sizeof size_line, "%zx\r\n", len);
@@ -172,20 +302,46 @@ void UpstreamRequest::fail(UpstreamError error) {
   if (done_) return;
   done_ = true;
   if (upstream_ms_ < 0) upstream_ms_ = static_cast<double>(nowNs() - start_ns_) / 1e6;
+  if (probe_) {
+    probe_ = false;
+    pool_.health()->breaker()->abandonProbe();
+  }
   handler_.onUpstreamError(error);  // may destroy this
 }
 
 void UpstreamRequest::onQueueTimeout() {
-  pool_.cancel(this);
+  address_->cancel(this);
+  // Every connection to the address was busy for connect_timeout_ms: the
+  // worker's own limit, not evidence about the origin, so the breaker does
+  // not count it (and it is not retried).
+  if (OriginHealth* health = pool_.health()) {
+    metrics::recordUpstream(health->name(), 0, static_cast<double>(nowNs() - attempt_start_ns_) / 1e9);
+  }
   fail(UpstreamError::kConnectTimeout);
 }
 
 // ---------------- OriginPool ----------------
 
-OriginPool::OriginPool(uv_loop_t* loop, const OriginConfig& origin, const Limits& limits)
-    : loop_(loop), origin_(origin), max_head_bytes_(limits.header_bytes) {}
+OriginPool::OriginPool(uv_loop_t* loop, const OriginConfig& origin, const Limits& limits, OriginHealth* health)
+    : loop_(loop), origin_(origin), max_head_bytes_(limits.header_bytes), health_(health) {
+  if (origin_.addresses.empty()) origin_.addresses = {origin_.parsed};
+  for (const OriginUrl& address : origin_.addresses) {
+    addresses_.push_back(std::make_unique<AddressPool>(*this, address));
+  }
+}
 
-OriginPool::~OriginPool() {
+OriginPool::~OriginPool() = default;
+
+size_t OriginPool::pickAddress(uint64_t tried, size_t previous) {
+  const size_t n = addresses_.size();
+  if (n == 1) return 0;
+  const size_t start = tried == 0 ? cursor_++ % n : (previous + 1) % n;
+  return health_ ? health_->pickAddress(start, tried) : start;
+}
+
+// ---------------- AddressPool ----------------
+
+AddressPool::~AddressPool() {
   destroying_ = true;
   while (!idle_.empty()) {
     UpstreamConnection* c = idle_.front();
@@ -195,7 +351,7 @@ OriginPool::~OriginPool() {
   for (UpstreamRequest* r : queue_) r->queued_ = false;
 }
 
-void OriginPool::acquire(UpstreamRequest* request, bool fresh_connection) {
+void AddressPool::acquire(UpstreamRequest* request, bool fresh_connection) {
   if (!fresh_connection && !idle_.empty()) {
     // Most recently used first: it is the least likely to have been closed.
     UpstreamConnection* c = idle_.back();
@@ -203,7 +359,7 @@ void OriginPool::acquire(UpstreamRequest* request, bool fresh_connection) {
     request->attach(c);
     return;
   }
-  if (open_connections_ < origin_.max_connections) {
+  if (open_connections_ < config().max_connections) {
     ++open_connections_;
     auto* c = new UpstreamConnection(*this);
     request->attach(c);
@@ -211,12 +367,12 @@ void OriginPool::acquire(UpstreamRequest* request, bool fresh_connection) {
     return;
   }
   request->queued_ = true;
-  request->queue_timer_ = std::make_unique<Timer>(loop_, [request] { request->onQueueTimeout(); });
-  request->queue_timer_->start(origin_.connect_timeout_ms);
+  request->queue_timer_ = std::make_unique<Timer>(loop(), [request] { request->onQueueTimeout(); });
+  request->queue_timer_->start(config().connect_timeout_ms);
   queue_.push_back(request);
 }
 
-void OriginPool::cancel(UpstreamRequest* request) {
+void AddressPool::cancel(UpstreamRequest* request) {
   for (auto it = queue_.begin(); it != queue_.end(); ++it) {
     if (*it == request) {
       queue_.erase(it);
@@ -227,7 +383,7 @@ void OriginPool::cancel(UpstreamRequest* request) {
   request->queue_timer_.reset();
 }
 
-void OriginPool::release(UpstreamConnection* connection) {
+void AddressPool::release(UpstreamConnection* connection) {
   if (!queue_.empty()) {
     UpstreamRequest* next = queue_.front();
     queue_.pop_front();
@@ -237,7 +393,7 @@ void OriginPool::release(UpstreamConnection* connection) {
   idle_.push_back(connection);
 }
 
-void OriginPool::onConnectionClosed(UpstreamConnection* connection, bool was_idle) {
+void AddressPool::onConnectionClosed(UpstreamConnection* connection, bool was_idle) {
   --open_connections_;
   if (was_idle) {
     for (auto it = idle_.begin(); it != idle_.end(); ++it) {
@@ -250,8 +406,8 @@ void OriginPool::onConnectionClosed(UpstreamConnection* connection, bool was_idl
   if (!destroying_) serveQueue();
 }
 
-void OriginPool::serveQueue() {
-  while (!queue_.empty() && open_connections_ < origin_.max_connections) {
+void AddressPool::serveQueue() {
+  while (!queue_.empty() && open_connections_ < config().max_connections) {
     UpstreamRequest* next = queue_.front();
     queue_.pop_front();
     acquire(next, true);
@@ -260,7 +416,7 @@ void OriginPool::serveQueue() {
 
 // ---------------- UpstreamConnection ----------------
 
-UpstreamConnection::UpstreamConnection(OriginPool& pool)
+UpstreamConnection::UpstreamConnection(AddressPool& pool)
     : pool_(pool), scanner_(HeadScanner::Kind::kResponse, pool.maxHeadBytes()) {
   uv_tcp_init(pool_.loop(), &tcp_);
   tcp_.data = this;
@@ -277,8 +433,8 @@ UpstreamConnection::UpstreamConnection(OriginPool& pool)
 }
 
 void UpstreamConnection::connect() {
-  const OriginUrl& url = pool_.origin().parsed;
-  armTimer(pool_.origin().connect_timeout_ms);
+  const OriginUrl& url = pool_.address();
+  armTimer(pool_.config().connect_timeout_ms);
   sockaddr_storage addr{};
   if (uv_ip4_addr(url.host.c_str(), url.port, reinterpret_cast<sockaddr_in*>(&addr)) == 0 ||
       uv_ip6_addr(url.host.c_str(), url.port, reinterpret_cast<sockaddr_in6*>(&addr)) == 0) {
@@ -399,7 +555,7 @@ void UpstreamConnection::flushPending() {
   write(data.data(), data.size());
   if (request_ && request_->body_finished_ && request_->pending_.empty() && !head_done_) {
     // The response clock starts once the whole request is on its way.
-    armTimer(pool_.origin().timeout_ms);
+    armTimer(pool_.config().timeout_ms);
   }
 }
 
@@ -474,7 +630,7 @@ void UpstreamConnection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf
 void UpstreamConnection::handleInput(const char* data, size_t len) {
   response_started_ = true;
   // Waiting for the head and a stalled body both restart on progress.
-  armTimer(pool_.origin().timeout_ms);
+  armTimer(pool_.config().timeout_ms);
   if (!scanner_done_) {
     size_t head_part = 0;
     HeadScanner::Result r = scanner_.scan(data, len, &head_part);
@@ -527,16 +683,9 @@ void UpstreamConnection::failExchange(UpstreamError error) {
   if (!request) return;
   request_ = nullptr;
   request->connection_ = nullptr;
-  // A reused keep-alive connection may have been closed by the origin just as
-  // we sent on it. Nothing was received, so a replayable request goes again.
-  if (error == UpstreamError::kReset && reused_ && !response_started_ &&
-      request->head_.replayable && !request->retried_) {
-    request->retried_ = true;
-    request->pending_ = request->head_.head;
-    pool_.acquire(request, /*fresh_connection=*/true);
-    return;
-  }
-  request->fail(error);
+  // The request decides: resend, retry elsewhere, or report the error. Its
+  // next attempt uses another connection; this one is closed by the caller.
+  request->attemptFailed({error, state_ == State::kActive, reused_, response_started_});
 }
 
 void UpstreamConnection::completeExchange() {
@@ -655,8 +804,8 @@ int UpstreamConnection::onHeadersComplete(llhttp_t* p) {
   } else {
     framing = BodyFraming::kUntilClose;
   }
-  c->request_->upstream_ms_ = static_cast<double>(nowNs() - c->request_->start_ns_) / 1e6;
   UpstreamRequest* request = c->request_;
+  request->onResponseHead(status);
   request->handler_.onUpstreamHead(std::move(c->head_), framing, length);
   if (c->state_ == State::kClosed || c->request_ != request) return HPE_PAUSED;
   return head_request ? 1 : 0;

@@ -1,16 +1,20 @@
 #pragma once
-// HTTP/1.1 client to origins: per-worker, per-origin connection pools with
-// keep-alive, bounded by max_connections, with connect and response timeouts.
-// Request and response bodies stream in both directions with backpressure.
-// Used by native proxy routes and (later) by script fetch(). Loop-thread only.
+// HTTP/1.1 client to origins: per-worker pools (one per origin, holding one
+// set of keep-alive connections per address, each bounded by
+// max_connections), connect and response timeouts, round-robin over the
+// addresses that health checks consider up, retries of idempotent requests
+// on connection failures (to the next address), and the origin's circuit
+// breaker. Request and response bodies stream in both directions with
+// backpressure. Used by native proxy routes, script fetch() and host fetches.
+// Loop-thread only, except the OriginHealth a pool points to (thread-safe).
 
 #include <uv.h>
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "runtime/config.h"
 #include "runtime/http_message.h"
@@ -20,6 +24,8 @@ namespace isogate {
 
 class UpstreamConnection;
 class OriginPool;
+class AddressPool;
+class OriginHealth;
 
 enum class UpstreamError {
   kConnectFailed,    // refused, unreachable, DNS failure
@@ -51,13 +57,22 @@ struct UpstreamRequestHead {
   std::string method;
   std::string head;  // the serialised request head, including the final CRLF
   BodyFraming body_framing = BodyFraming::kNone;  // kNone, kContentLength or kChunked
-  // Whether the request may be sent again on a fresh connection when a reused
-  // keep-alive connection turns out to be dead (never POST/PATCH, never with a body).
+  // Whether the request may be sent again after its connection failed with
+  // request bytes written but no response byte received: a reused keep-alive
+  // connection the origin had closed, or (for idempotent methods, with
+  // retries left) any such reset. Never POST/PATCH, never with a body.
   bool replayable = false;
 };
 
-// One request to an origin. Owned by its creator; destroying it before the
-// response completes aborts the exchange and closes the origin connection.
+// GET, HEAD, PUT, DELETE, OPTIONS (and TRACE): the methods that may be sent
+// again on another connection. Retries never repeat POST or PATCH.
+bool isIdempotentMethod(const std::string& method);
+
+// One request to an origin: one or more attempts (a retry after a
+// connection failure is a new attempt, on the next address). Each attempt's
+// outcome feeds the origin's circuit breaker and the upstream metrics.
+// Owned by its creator; destroying it before the response completes aborts
+// the exchange and closes the origin connection.
 class UpstreamRequest {
  public:
   UpstreamRequest(OriginPool& pool, UpstreamRequestHead head, UpstreamResponseHandler& handler);
@@ -65,7 +80,10 @@ class UpstreamRequest {
   UpstreamRequest(const UpstreamRequest&) = delete;
   UpstreamRequest& operator=(const UpstreamRequest&) = delete;
 
-  void start();
+  // Returns false, without contacting the origin or calling the handler,
+  // when the origin's circuit breaker is open. Otherwise the handler may be
+  // called from inside start() (a connection that fails at once).
+  bool start();
   // Request body, raw bytes (chunk framing is added here when chunked).
   void sendBody(const char* data, size_t len);
   void finishBody();
@@ -82,29 +100,56 @@ class UpstreamRequest {
   friend class UpstreamConnection;
   friend class OriginPool;
 
+  friend class AddressPool;
+
+  // How an attempt's connection failed, as the connection saw it.
+  struct AttemptFailure {
+    UpstreamError error;
+    bool connected;         // the connection was established (request bytes were written)
+    bool reused;            // it was a kept-alive connection from the pool
+    bool response_started;  // some response byte arrived
+  };
+
+  bool admit();
+  void startAttempt();
   void attach(UpstreamConnection* connection);
+  void attemptFailed(const AttemptFailure& failure);
+  bool mayRetry(const AttemptFailure& failure) const;
+  // Reports one attempt to the breaker and metrics: `status` 0 = no response.
+  void recordAttempt(int status);
+  void onResponseHead(int status);
   void fail(UpstreamError error);
   void onQueueTimeout();
 
   OriginPool& pool_;
   UpstreamRequestHead head_;
   UpstreamResponseHandler& handler_;
+  AddressPool* address_ = nullptr;  // the current attempt's address
+  size_t address_index_ = 0;
+  uint64_t tried_ = 0;              // bit i: address i was tried
+  uint32_t retries_left_ = 0;
   UpstreamConnection* connection_ = nullptr;
   std::string pending_;     // head and body bytes not yet handed to a connection
   bool body_finished_ = false;
   bool queued_ = false;
   bool done_ = false;
   bool response_paused_ = false;
-  bool retried_ = false;
+  bool stale_replayed_ = false;  // already resent once after a dead kept-alive connection
+  bool probe_ = false;           // the current attempt is the breaker's half-open probe
   uint64_t start_ns_ = 0;
+  uint64_t attempt_start_ns_ = 0;
   double upstream_ms_ = -1;
   std::unique_ptr<Timer> queue_timer_;
 };
 
-// The connections of one worker to one origin.
+// One worker's client for one origin: a set of connections per address.
+// The request-facing API is UpstreamRequest; the pool picks addresses.
 class OriginPool {
  public:
-  OriginPool(uv_loop_t* loop, const OriginConfig& origin, const Limits& limits);
+  // `health` is the origin's process-wide state (breaker, addresses up), or
+  // null for pools without one (egress hosts, health checks); not owned, it
+  // must outlive the pool (the Deployment owns both).
+  OriginPool(uv_loop_t* loop, const OriginConfig& origin, const Limits& limits, OriginHealth* health = nullptr);
   ~OriginPool();
   OriginPool(const OriginPool&) = delete;
   OriginPool& operator=(const OriginPool&) = delete;
@@ -112,25 +157,22 @@ class OriginPool {
   const OriginConfig& origin() const { return origin_; }
   uv_loop_t* loop() const { return loop_; }
   size_t maxHeadBytes() const { return max_head_bytes_; }
-
-  // Gives `request` a connection now (idle or new) or queues it.
-  void acquire(UpstreamRequest* request, bool fresh_connection = false);
-  void cancel(UpstreamRequest* request);
-  // Called by a connection when its exchange ended cleanly and it can be reused.
-  void release(UpstreamConnection* connection);
-  // Called by a connection when it closes.
-  void onConnectionClosed(UpstreamConnection* connection, bool was_idle);
+  OriginHealth* health() const { return health_; }
 
  private:
-  void serveQueue();
+  friend class UpstreamRequest;
+
+  // The address for a request's first attempt (round-robin), or for a retry
+  // (the next one after `previous`, preferring untried addresses).
+  size_t pickAddress(uint64_t tried, size_t previous);
+  AddressPool& address(size_t index) { return *addresses_[index]; }
 
   uv_loop_t* loop_;
   OriginConfig origin_;
   size_t max_head_bytes_;
-  size_t open_connections_ = 0;
-  std::deque<UpstreamConnection*> idle_;
-  std::deque<UpstreamRequest*> queue_;
-  bool destroying_ = false;
+  OriginHealth* health_;
+  std::vector<std::unique_ptr<AddressPool>> addresses_;
+  size_t cursor_ = 0;  // round-robin position, per worker
 };
 
 }  // namespace isogate

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "runtime/metrics.h"
 #include "runtime/proxy_handler.h"
 #include "runtime/request_id.h"
 #include "runtime/script_handler.h"
@@ -147,6 +148,7 @@ void Worker::addConnection(ServerConnection* connection) {
   if (connections_) connections_->prev = connection;
   connections_ = connection;
   ++connection_count_;
+  metrics::addActiveConnections(1);
 }
 
 void Worker::removeConnection(ServerConnection* connection) {
@@ -154,7 +156,13 @@ void Worker::removeConnection(ServerConnection* connection) {
   if (connection->next) connection->next->prev = connection->prev;
   if (connections_ == connection) connections_ = connection->next;
   --connection_count_;
+  metrics::addActiveConnections(-1);
   maybeFinish();
+}
+
+void Worker::logRequest(const AccessLogEntry& entry, double latency_ms) {
+  access_log_->write(entry, latency_ms);
+  metrics::recordRequest(entry.route, entry.status, latency_ms / 1000.0);
 }
 
 const std::string& Worker::dateHeader() {

@@ -50,7 +50,9 @@ class Worker {
   static constexpr size_t kReadBufferSize = 64 * 1024;
   // "Date: <IMF-fixdate>\r\n", refreshed once a second.
   const std::string& dateHeader();
-  AccessLog& accessLog() { return *access_log_; }
+  // A finished exchange: writes its access-log line and counts it in the
+  // metrics (every request, including 404s and errors).
+  void logRequest(const AccessLogEntry& entry, double latency_ms);
   bool draining() const { return draining_; }
   bool devMode() const { return options_.dev; }
   // uv_now() of the last request dispatched (to find a lull for background work).

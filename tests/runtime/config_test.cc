@@ -508,6 +508,75 @@ TEST(ConfigTest, BadOriginUrls) {
             "isogate.json: origins.users.health_check.path: must start with '/'");
 }
 
+TEST(ConfigTest, OriginUrlLists) {
+  Config config = parseConfig(R"({ "origins": {
+      "one":  { "url": "http://127.0.0.1:9001/api" },
+      "many": { "url": ["http://10.0.0.1:9001/api/", "http://10.0.0.2:9001/api", "http://[::1]:9003/api"] } } })",
+                              "isogate.json");
+  const OriginConfig& one = config.origins.at("one");
+  ASSERT_EQ(one.addresses.size(), 1u);
+  EXPECT_EQ(one.addresses[0].authority(), "127.0.0.1:9001");
+  EXPECT_EQ(one.addresses[0].base_path, "/api");
+
+  const OriginConfig& many = config.origins.at("many");
+  EXPECT_EQ(many.url, "http://10.0.0.1:9001/api/");
+  EXPECT_EQ(many.parsed.authority(), "10.0.0.1:9001") << "the first URL gives the Host header";
+  EXPECT_EQ(many.parsed.base_path, "/api");
+  ASSERT_EQ(many.addresses.size(), 3u);
+  EXPECT_EQ(many.addresses[0].authority(), "10.0.0.1:9001");
+  EXPECT_EQ(many.addresses[1].authority(), "10.0.0.2:9001");
+  EXPECT_EQ(many.addresses[2].host, "::1");
+  EXPECT_EQ(many.addresses[2].port, 9003);
+}
+
+TEST(ConfigTest, BadOriginUrlLists) {
+  auto origin = [](const std::string& url) { return R"({ "origins": { "users": { "url": )" + url + " } } }"; };
+  EXPECT_EQ(errorFor(origin("[]")), "isogate.json: origins.users.url: must not be empty");
+  EXPECT_EQ(errorFor(origin("5")), "isogate.json: origins.users.url: expected a URL string or an array of URL strings");
+  EXPECT_EQ(errorFor(origin(R"(["http://a", 5])")), "isogate.json: origins.users.url[1]: expected a string");
+  EXPECT_EQ(errorFor(origin(R"(["http://a", "ftp://b"])")),
+            "isogate.json: origins.users.url[1]: invalid URL \"ftp://b\": scheme must be http or https");
+  EXPECT_EQ(errorFor(origin(R"(["http://a", "https://b"])")),
+            "isogate.json: origins.users.url[1]: must have the same scheme as url[0] (\"http\")");
+  EXPECT_EQ(errorFor(origin(R"(["http://a/v1", "http://b/v2"])")),
+            "isogate.json: origins.users.url[1]: must have the same base path as url[0] (\"/v1\")");
+  EXPECT_EQ(errorFor(origin(R"(["http://a:80", "http://b", "http://A/"])")),
+            "isogate.json: origins.users.url[2]: duplicate address \"a\"");
+  std::string many = "[";
+  for (int i = 0; i <= 64; ++i) many += std::string(i ? "," : "") + "\"http://h" + std::to_string(i) + "\"";
+  EXPECT_EQ(errorFor(origin(many + "]")), "isogate.json: origins.users.url: at most 64 URLs");
+}
+
+TEST(ConfigTest, HealthCheckThresholds) {
+  Config config = parseConfig(R"({ "origins": {
+      "a": { "url": "http://a", "health_check": {} },
+      "b": { "url": "http://b", "health_check": { "path": "/ready", "interval_ms": 250,
+                                                  "healthy_threshold": 1, "unhealthy_threshold": 5 } } } })",
+                              "isogate.json");
+  const HealthCheckConfig& a = *config.origins.at("a").health_check;
+  EXPECT_EQ(a.path, "/health");
+  EXPECT_EQ(a.interval_ms, 5000u);
+  EXPECT_EQ(a.healthy_threshold, 2u);
+  EXPECT_EQ(a.unhealthy_threshold, 3u);
+  const HealthCheckConfig& b = *config.origins.at("b").health_check;
+  EXPECT_EQ(b.path, "/ready");
+  EXPECT_EQ(b.interval_ms, 250u);
+  EXPECT_EQ(b.healthy_threshold, 1u);
+  EXPECT_EQ(b.unhealthy_threshold, 5u);
+
+  auto check = [](const std::string& body) {
+    return errorFor(R"({ "origins": { "users": { "url": "http://a", "health_check": )" + body + " } } }");
+  };
+  EXPECT_EQ(check(R"({ "healthy_threshold": 0 })"),
+            "isogate.json: origins.users.health_check.healthy_threshold: must be greater than 0");
+  EXPECT_EQ(check(R"({ "unhealthy_threshold": "3" })"),
+            "isogate.json: origins.users.health_check.unhealthy_threshold: expected a positive integer");
+  EXPECT_EQ(check(R"({ "interval_ms": 0 })"), "isogate.json: origins.users.health_check.interval_ms: must be greater than 0");
+  EXPECT_EQ(check(R"({ "timeout_ms": 5 })"), "isogate.json: origins.users.health_check.timeout_ms: unknown key");
+  EXPECT_EQ(errorFor(R"({ "origins": { "users": { "url": "http://a", "circuit_breaker": { "failures": 0 } } } })"),
+            "isogate.json: origins.users.circuit_breaker.failures: must be greater than 0");
+}
+
 TEST(ConfigTest, EgressPrefixesAreNormalised) {
   Config config = parseConfig(R"({ "egress": ["https://API.partner.example", "HTTP://b.example:80/v1/",
                                               "https://c.example:8443/x"] })",

@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # One command for the isogate benchmarks: tools/bench/run.sh
 #
-# Starts every scenario's servers (see scenarios.sh) on 127.0.0.1 in a temp
-# dir, checks each endpoint once with curl, then runs wrk BENCH_RUNS times per
-# scenario, interleaved (a,b,c,a,b,c,...) to spread machine noise, and prints
-# a markdown table of medians plus the comparisons (ratios, added p99).
-# Then measures the script runtime's cold start and per-isolate memory
-# (script_runtime.sh) with fresh isogate processes.
+# Stages (BENCH_STAGES, in this order):
+#   wrk      starts every scenario's servers (see scenarios.sh) on 127.0.0.1 in
+#            a temp dir, checks each endpoint once with curl, then runs wrk
+#            BENCH_RUNS times per scenario, interleaved (a,b,c,a,b,c,...) to
+#            spread machine noise, and prints a markdown table of medians plus
+#            the comparisons (ratios, added p99).
+#   fixed    latency at a fixed rate, a fraction of a scenario's peak, with
+#            ratebench (fixed_rate.sh; the fixed_rate lines of scenarios.sh).
+#   runtime  the script runtime's cold start and per-isolate memory
+#            (script_runtime.sh) with fresh isogate processes.
+#   jwt      JWT verify through env.AUTH.verify() vs Node.js, and limit()
+#            in an isolate (micro.sh).
+#   kv       kv_bench: KV store get/put and rate counters (micro.sh).
 # Everything it started is stopped and the temp dir removed on exit.
 #
 # Environment (defaults in brackets):
+#   BENCH_STAGES       stages to run [wrk fixed runtime jwt kv]
 #   BENCH_DURATION     wrk duration per run [4s] (a bare number means seconds)
 #   BENCH_RUNS         timed runs per scenario [7]
 #   BENCH_CONNECTIONS  wrk connections [32]
@@ -17,6 +25,14 @@
 #   BENCH_WARMUP       untimed wrk run per scenario before timing [1s]; 0 = none
 #   BENCH_SCENARIOS    space-separated scenario names [all in scenarios.sh];
 #                      "none" skips the wrk part
+#   BENCH_FIXED_RUNS   fixed-rate runs per scenario [5]
+#   BENCH_FIXED_DURATION seconds per fixed-rate run [5] (+ BENCH_FIXED_WARMUP [1])
+#   BENCH_FIXED_RATE   req/s for the fixed-rate runs [FRACTION x the subject's peak]
+#   BENCH_FIXED_CONNECTIONS connections for the fixed-rate runs [BENCH_CONNECTIONS]
+#   BENCH_FIXED_SPIN   1 = ratebench busy-polls instead of sleeping on a timer [0]
+#   BENCH_JWT_RUNS     timed rounds of the JWT/limit() loops [7] (after BENCH_JWT_WARMUP [2])
+#   BENCH_JWT_TOKENS   distinct tokens per algorithm [4500] (> the verify caches)
+#   BENCH_KV_REPS      kv_bench repetitions (median) [3]
 #   BENCH_COLD_STARTS  fresh isogate processes for the cold-start measure [10];
 #                      0 skips it
 #   BENCH_COLD_REQUESTS requests per cold-start process [10] (1st = cold)
@@ -33,6 +49,8 @@
 #   BENCH_NGINX_PROXY_ACCESS_LOG  1 = nginx proxy writes a buffered access log
 #                      to /dev/null, like isogate's JSON log [0]
 #   ISOGATE_BIN        use this isogate binary instead of building one
+#   KV_BENCH_BIN       use this kv_bench instead of building one
+#   RATEBENCH_BIN      use this ratebench instead of compiling ratebench.c
 #   NGINX_BIN, WRK_BIN, NODE_BIN override the tools found on PATH
 set -euo pipefail
 
@@ -52,6 +70,11 @@ CPU_LOAD=${BENCH_CPU_LOAD:-0}
 CPU_PROXY=${BENCH_CPU_PROXY:-1}
 KEEP=${BENCH_KEEP:-0}
 QUIET=${BENCH_QUIET:-10}
+STAGES=" ${BENCH_STAGES:-wrk fixed runtime jwt kv} "
+for stage in $STAGES; do
+  case $stage in wrk | fixed | runtime | jwt | kv) ;; *) echo "bench: error: unknown stage '$stage' (known: wrk fixed runtime jwt kv)" >&2; exit 1 ;; esac
+done
+has_stage() { [[ "$STAGES" == *" $1 "* ]]; }
 
 log() { echo "bench: $*" >&2; }
 die() { echo "bench: error: $*" >&2; exit 1; }
@@ -85,7 +108,7 @@ ensure_tools() {
   [ -n "${WRK_BIN:-}" ] || command -v wrk >/dev/null || missing+=(wrk)
   command -v curl >/dev/null || missing+=(curl)
   command -v taskset >/dev/null || missing+=(util-linux)
-  if [[ " $want " == *" node "* ]] && [ -z "${NODE_BIN:-}" ] && ! command -v node >/dev/null; then
+  if need_node && [ -z "${NODE_BIN:-}" ] && ! command -v node >/dev/null; then
     log "node not found: installing Debian's nodejs (Debian 12 ships Node.js 18, not 20)"
     missing+=(nodejs)
   fi
@@ -95,6 +118,23 @@ ensure_tools() {
   WRK=${WRK_BIN:-$(command -v wrk)}
   [ -x "$NGINX" ] || die "nginx not found"
   [ -x "$WRK" ] || die "wrk not found"
+}
+
+# Node.js is needed by the node scenario, the gateway scenario (to mint its
+# token with jose) and the jwt stage.
+need_node() {
+  [[ " $setup_list " == *" node "* ]] || [[ " $setup_list " == *" gw_auth "* ]] || has_stage jwt
+}
+
+# jose (tests/npm, pinned by its package-lock.json) mints the JWT keys and
+# tokens and is the second Node.js reference; installed like tools/test.sh does.
+ensure_jose() {
+  JOSE_DIR=$root/tests/npm/node_modules/jose
+  if [ ! -f "$JOSE_DIR/package.json" ]; then
+    log "installing jose into tests/npm (npm ci)"
+    (cd "$root/tests/npm" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci in tests/npm failed"
+  fi
+  [ -f "$JOSE_DIR/package.json" ] || die "jose not found in tests/npm/node_modules"
 }
 
 ensure_isogate() {
@@ -228,29 +268,35 @@ start_isogate() {
 # --------------------------------------------------------- scenarios -------
 
 # shellcheck disable=SC2034  # SERVER_PIDS is also read by scenarios.sh
-declare -A SC_DESC=() SC_URL=() SC_BODY=() SC_PID=() SERVER_PIDS=()
+declare -A SC_DESC=() SC_URL=() SC_BODY=() SC_PID=() SC_HEADER=() SERVER_PIDS=()
 REGISTERED=()
 COMPARISONS=()
 
-# register NAME DESCRIPTION URL EXPECTED_BODY [SERVER_NAME]: called by a
-# scenario's setup function once its servers run. SERVER_NAME is the server
-# under test (checked for crashes after each run).
+# register NAME DESCRIPTION URL EXPECTED_BODY [SERVER_NAME [HEADER]]: called by
+# a scenario's setup function once its servers run. SERVER_NAME is the server
+# under test (checked for crashes after each run); HEADER ("Name: value") is
+# sent with every request of the scenario (curl, wrk, ratebench).
 register() {
   SC_DESC[$1]=$2; SC_URL[$1]=$3; SC_BODY[$1]=$4
   SC_PID[$1]=${5:+${SERVER_PIDS[$5]}}
+  SC_HEADER[$1]=${6:-}
   REGISTERED+=("$1")
 }
 
 # compare SUBJECT REFERENCE BASELINE MIN_RPS_RATIO MAX_P99_DIFF_MS: a target row
 # (SUBJECT req/s >= MIN_RPS_RATIO x REFERENCE's, p99 at most MAX_P99_DIFF_MS
-# above REFERENCE's, "-" for no p99 target; p99 "added" figures are relative
-# to BASELINE).
+# above REFERENCE's, "-" for no req/s or no p99 target; p99 "added" figures
+# are relative to BASELINE).
 compare() { COMPARISONS+=("$*"); }
 
+# shellcheck source=fixed_rate.sh
+. "$here/fixed_rate.sh"
 # shellcheck source=scenarios.sh
 . "$here/scenarios.sh"
 # shellcheck source=script_runtime.sh
 . "$here/script_runtime.sh"
+# shellcheck source=micro.sh
+. "$here/micro.sh"
 
 # ------------------------------------------------------------ wrk ----------
 
@@ -274,10 +320,12 @@ parse_wrk() {
   echo "$rps $(to_ms "$p50") $(to_ms "$p99") ${reqs:-0} ${non2xx:-0} ${sock:-0}"
 }
 
-run_wrk() { # run_wrk URL DURATION OUTFILE
+run_wrk() { # run_wrk SCENARIO DURATION OUTFILE
+  local header=()
+  [ -z "${SC_HEADER[$1]:-}" ] || header=(-H "${SC_HEADER[$1]}")
   pinned "$CPU_LOAD"
-  "${PINNED[@]}" "$WRK" -t"$THREADS" -c"$CONNS" -d"$2" --latency "$1" >"$3" 2>&1 ||
-    { cat "$3" >&2; die "wrk failed against $1"; }
+  "${PINNED[@]}" "$WRK" -t"$THREADS" -c"$CONNS" -d"$2" --latency ${header[@]+"${header[@]}"} "${SC_URL[$1]}" >"$3" 2>&1 ||
+    { cat "$3" >&2; die "wrk failed against $1 (${SC_URL[$1]})"; }
 }
 
 CLK_TCK=$(getconf CLK_TCK)
@@ -332,6 +380,8 @@ wrk_ticks() { # wrk_ticks VAR
 
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
+timed() { [[ " $want " == *" $1 "* ]]; }  # timed SCENARIO: was it in the wrk stage?
+
 col() { # col SCENARIO FIELD: values of a results.tsv column for a scenario
   awk -v s="$1" -v f="$2" '$1 == s { print $f }' "$TMP/results.tsv"
 }
@@ -340,22 +390,34 @@ col() { # col SCENARIO FIELD: values of a results.tsv column for a scenario
 
 want=${BENCH_SCENARIOS:-$DEFAULT_SCENARIOS}
 [ "$want" != none ] || want=
-for s in $want; do
+has_stage wrk || want=
+# Servers to start: the wrk scenarios, plus what the fixed-rate stage needs.
+setup_list=$want
+if has_stage fixed; then
+  for s in $(fixed_rate_scenarios); do
+    [[ " $setup_list " == *" $s "* ]] || setup_list+=" $s"
+  done
+fi
+for s in $setup_list; do
   declare -F "setup_$s" >/dev/null || die "unknown scenario '$s' (known: $DEFAULT_SCENARIOS)"
 done
 ensure_tools
 ensure_isogate
+if [[ " $setup_list " == *" gw_auth "* ]] || has_stage jwt; then ensure_jose; fi
+if has_stage kv; then ensure_kv_bench; fi
 if [ "$PIN" = 1 ]; then
   [ "$NPROC" -ge 2 ] || log "warning: pinning with only $NPROC CPU"
   for c in "$CPU_LOAD" "$CPU_PROXY"; do taskset -c "$c" true 2>/dev/null || die "cannot pin to cpu $c"; done
 fi
 : >"${BENCH_OUT:-/dev/null}"
 
-for s in $want; do "setup_$s"; done
+for s in $setup_list; do "setup_$s"; done
 
 # Sanity check: one request per endpoint, exact status and body.
-for s in "${REGISTERED[@]}"; do
-  code=$(curl -s -o "$TMP/sanity.$s" -w '%{http_code}' --max-time 5 "${SC_URL[$s]}") || code=000
+for s in ${REGISTERED[@]+"${REGISTERED[@]}"}; do
+  header=()
+  [ -z "${SC_HEADER[$s]}" ] || header=(-H "${SC_HEADER[$s]}")
+  code=$(curl -s -o "$TMP/sanity.$s" -w '%{http_code}' --max-time 5 ${header[@]+"${header[@]}"} "${SC_URL[$s]}") || code=000
   if [ "$code" != 200 ] || [ "$(cat "$TMP/sanity.$s"; echo x)" != "${SC_BODY[$s]}x" ]; then
     die "sanity check failed for $s (${SC_URL[$s]}): status $code, body $(head -c 200 "$TMP/sanity.$s" | od -c | head -n 3)"
   fi
@@ -363,21 +425,22 @@ for s in "${REGISTERED[@]}"; do
 done
 
 if [ "$WARMUP" != 0 ]; then
-  for s in "${REGISTERED[@]}"; do run_wrk "${SC_URL[$s]}" "$WARMUP" "$TMP/warmup.$s.txt"; done
+  for s in ${REGISTERED[@]+"${REGISTERED[@]}"}; do run_wrk "$s" "$WARMUP" "$TMP/warmup.$s.txt"; done
 fi
 
 mkdir -p "$TMP/wrk"
 : >"$TMP/results.tsv"
 tree_pids
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-[ "${#REGISTERED[@]}" -eq 0 ] || log "timing: ${#REGISTERED[@]} scenarios x $RUNS runs x $DURATION (wrk -t$THREADS -c$CONNS), interleaved"
+[ -z "$want" ] || log "timing: $(wc -w <<<"$want") scenarios x $RUNS runs x $DURATION (wrk -t$THREADS -c$CONNS), interleaved"
 for r in $(seq "$RUNS"); do
-  for s in "${REGISTERED[@]}"; do
+  [ -n "$want" ] || break
+  for s in $want; do
     out="$TMP/wrk/$s.$r.txt"
     pid=${SC_PID[$s]}
     t0=$(date +%s%N); c0=$( [ -n "$pid" ] && cpu_ticks "$pid" || echo 0)
     w0=0; w1=0; k0=$(busy_ticks); o0=$(server_ticks); wrk_ticks w0
-    run_wrk "${SC_URL[$s]}" "$DURATION" "$out"
+    run_wrk "$s" "$DURATION" "$out"
     t1=$(date +%s%N); c1=$( [ -n "$pid" ] && cpu_ticks "$pid" || echo 0)
     wrk_ticks w1; k1=$(busy_ticks); o1=$(server_ticks)
     vals=$(parse_wrk "$out")
@@ -416,7 +479,7 @@ report() {
   echo
   echo "| scenario | what | req/s (median) | p50 ms | p99 ms | req/s min–max | p99 ms min–max | server CPU µs/req | server CPU % | other load % | non-2xx | socket errors |"
   echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-  for s in "${REGISTERED[@]}"; do
+  for s in $want; do
     rps=$(col "$s" 3 | median); p50=$(col "$s" 4 | median); p99=$(col "$s" 5 | median)
     non2xx=$(col "$s" 7 | awk '{ t += $1 } END { print t + 0 }')
     sock=$(col "$s" 8 | awk '{ t += $1 } END { print t + 0 }')
@@ -429,15 +492,15 @@ report() {
   for line in "${COMPARISONS[@]}"; do
     # shellcheck disable=SC2086
     set -- $line
-    if [ -n "${SC_URL[$1]:-}" ] && [ -n "${SC_URL[$2]:-}" ]; then applicable+=("$line"); fi
+    if timed "$1" && timed "$2"; then applicable+=("$line"); fi
   done
   [ "${#applicable[@]}" -gt 0 ] || return 0
   for line in "${applicable[@]}"; do
     # shellcheck disable=SC2086  # split the compare line into its fields
     set -- $line
     local a=$1 b=$2 base=$3 min_ratio=$4 max_p99=$5 pbase bbase
-    pbase=$(if [ -n "${SC_URL[$base]:-}" ]; then col "$base" 5 | median; else echo 0; fi)
-    bbase=$(if [ -n "${SC_URL[$base]:-}" ]; then col "$base" 5 | sort -g | head -n 1; else echo 0; fi)
+    pbase=$(if timed "$base"; then col "$base" 5 | median; else echo 0; fi)
+    bbase=$(if timed "$base"; then col "$base" 5 | sort -g | head -n 1; else echo 0; fi)
     # medians, and "best runs": each scenario's highest req/s, lowest p99 and
     # lowest CPU per request, the least disturbed estimate on a noisy machine.
     local ra rb pa pb ca cb bra brb bpa bpb bca bcb paired quiet
@@ -455,8 +518,12 @@ report() {
       awk '{ v[NR] = $1 } END { if (!NR) { printf "no quiet round"; exit }
         m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.3f (%.3f–%.3f), %d of the rounds", m, v[1], v[NR], NR }')
     echo
-    if [ "$max_p99" = - ]; then
+    if [ "$min_ratio" = - ] && [ "$max_p99" = - ]; then
+      echo "**$a vs $b** (no target: for reference)"
+    elif [ "$max_p99" = - ]; then
       echo "**$a vs $b** (target: req/s ratio ≥ $min_ratio; no p99 target)"
+    elif [ "$min_ratio" = - ]; then
+      echo "**$a vs $b** (target: p99 at most +$max_p99 ms over $b's; no req/s target)"
     else
       echo "**$a vs $b** (target: req/s ratio ≥ $min_ratio, p99 at most +$max_p99 ms over $b's)"
     fi
@@ -467,12 +534,13 @@ report() {
       -v bra="$bra" -v brb="$brb" -v bpa="$bpa" -v bpb="$bpb" -v bca="$bca" -v bcb="$bcb" -v paired="$paired" -v quiet="$quiet" -v qmax="$QUIET" \
       -v pbase="$pbase" -v bbase="$bbase" -v mr="$min_ratio" -v md="$max_p99" '
       function verdict(r, d,   s) {
-        s = (r >= mr) ? "req/s met" : sprintf("req/s MISSED (%.3f < %s, needs +%.0f%%)", r, mr, (mr / r - 1) * 100)
+        if (mr == "-") s = "no req/s target"
+        else s = (r >= mr) ? "req/s met" : sprintf("req/s MISSED (%.3f < %s, needs +%.0f%%)", r, mr, (mr / r - 1) * 100)
         if (md == "-") return s
         return s ", " ((d <= md + 0) ? "p99 met" : sprintf("p99 MISSED by %.3f ms", d - md))
       }
       BEGIN {
-        printf "| req/s %s / %s | %.3f | %.3f | ≥ %s |\n", a, b, ra / rb, bra / brb, mr
+        printf "| req/s %s / %s | %.3f | %.3f | %s |\n", a, b, ra / rb, bra / brb, (mr == "-") ? "–" : "≥ " mr
         printf "| req/s ratio per round (median, min–max) | %s | | |\n", paired
         printf "| the same, quiet rounds only (other load ≤ %s%% in both runs) | %s | | |\n", qmax, quiet
         printf "| p99 %s − %s, ms | %+.3f | %+.3f | %s |\n", a, b, pa - pb, bpa - bpb, (md == "-") ? "–" : "≤ +" md
@@ -483,16 +551,25 @@ report() {
   done
 }
 
-if [ "${#REGISTERED[@]}" -gt 0 ]; then
+if [ -n "$want" ]; then
   echo
   report | tee -a "${BENCH_OUT:-/dev/null}"
   echo
   echo "Per run (req/s, p50 ms, p99 ms, server CPU µs/req, server CPU %, other load %):"
-  awk '{ printf "  %-12s run %s  %10.0f  %7.3f  %7.3f  %6.2f  %4.0f  %4.0f%s\n", $1, $2, $3, $4, $5, $10, $11, $12, ($7 + $8 > 0) ? "  non-2xx " $7 ", socket errors " $8 " (" $9 ")" : "" }' "$TMP/results.tsv"
+  awk '{ printf "  %-16s run %s  %10.0f  %7.3f  %7.3f  %6.2f  %4.0f  %4.0f%s\n", $1, $2, $3, $4, $5, $10, $11, $12, ($7 + $8 > 0) ? "  non-2xx " $7 ", socket errors " $8 " (" $9 ")" : "" }' "$TMP/results.tsv"
 fi
 
+# Latency at a fixed rate (fixed_rate.sh), with the wrk stage's servers.
+if has_stage fixed; then fixed_rate_measures; fi
+
+# The HTTP servers are done: stop them so they do not disturb what follows.
+for pid in ${PIDS[@]+"${PIDS[@]}"}; do stop_server "$pid"; done
+
 # Cold start and per-isolate memory of the script runtime (script_runtime.sh).
-script_runtime_measures
+if has_stage runtime; then script_runtime_measures; fi
+
+# JWT verify and limit() in an isolate, kv_bench (micro.sh).
+micro_measures
 
 # Anything the servers said beyond their start-up line is worth a look.
 for f in "$TMP"/*/error.log "$TMP"/*/stderr.log; do

@@ -1,4 +1,4 @@
-// The isogate command line: dev, serve, check, version.
+// The isogate command line: dev, serve, check, kv, status, version.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -6,6 +6,7 @@
 
 #include "bindings/registry.h"
 #include "kv_command.h"
+#include "status_command.h"
 #include "runtime/config.h"
 #include "runtime/deployment.h"
 #include "runtime/gateway.h"
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
 
   CLI::App* version = app.add_subcommand("version", "Print the version");
   std::unique_ptr<isogate::KvCommand> kv = isogate::addKvCommand(app);
+  std::unique_ptr<isogate::StatusCommand> status = isogate::addStatusCommand(app);
 
   isogate::setScriptBindings(&isogate::allBindings());
   isogate::setEnvBindings(&isogate::allEnvBindings());
@@ -73,6 +75,7 @@ int main(int argc, char** argv) {
   }
   if (*check) return runCheck(check_file);
   if (kv->selected()) return isogate::runKvCommand(*kv);
+  if (status->selected()) return isogate::runStatusCommand(*status);
   if (*dev) {
     if (*port_opt) dev_options.port = dev_port;
     return isogate::runGateway(dev_options);
