@@ -113,9 +113,6 @@ std::shared_ptr<const ScriptBundle> Deployment::bundle(size_t route_index) const
 
 std::vector<std::string> inactiveSettings(const Config& config) {
   std::vector<std::string> out;
-  if (config.admin.listen) {
-    out.push_back(config.file + ": admin.listen: the admin listener is not available in this build yet; ignored");
-  }
   for (size_t i = 0; i < config.routes.size(); ++i) {
     if (config.routes[i].cache) {
       out.push_back(config.file + ": routes[" + std::to_string(i) +
