@@ -254,13 +254,19 @@ ensure_kv_bench() {
 }
 
 measure_kv() {
-  local cpus="$CPU_LOAD,$CPU_PROXY"
+  local cpus="$CPU_LOAD,$CPU_PROXY" t0 t1 k0 k1 s0=0 s1=0
   mkdir -p "$TMP/kv_bench"
   log "kv: $KV_BENCH, $KV_REPS repetitions$( [ "$PIN" = 1 ] && echo ", cpus $cpus")"
   pinned "$cpus"
+  t0=$(date +%s%N); k0=$(busy_ticks); shell_ticks s0
   TMPDIR="$TMP/kv_bench" "${PINNED[@]}" "$KV_BENCH" --benchmark_repetitions="$KV_REPS" \
     --benchmark_report_aggregates_only=true --benchmark_format=csv \
     >"$TMP/kv_bench.csv" 2>"$TMP/kv_bench.stderr" || { cat "$TMP/kv_bench.stderr" >&2; die "kv_bench failed"; }
+  t1=$(date +%s%N); k1=$(busy_ticks); shell_ticks s1
+  # other load: the two cores' busy time minus kv_bench's (and this shell's),
+  # in % of one core, over the whole run
+  KV_OTHER=$(awk -v b=$((k1 - k0)) -v own=$((s1 - s0)) -v hz="$CLK_TCK" -v ns=$((t1 - t0)) \
+    'BEGIN { o = (b - own) / hz * 1e11 / ns; printf "%.0f", (o < 0 ? 0 : o) }')
   # name,iterations,real_time,cpu_time,time_unit,bytes_per_second,items_per_second,...
   # the medians with repetitions, the plain rows without
   awk -F, -v reps="$KV_REPS" 'NR > 1 { n = $1; gsub(/"/, "", n)
@@ -275,7 +281,7 @@ kv_report() {
   local fs
   fs=$(df -PT "$TMP" | awk 'NR == 2 { print $2 " on " $1 }')
   echo
-  echo "**KV store and rate counters in-process** (kv_bench, Google Benchmark, median of $KV_REPS repetitions; $( [ "$PIN" = 1 ] && echo "pinned to cpus $CPU_LOAD,$CPU_PROXY" || echo "unpinned"); stores in the temp dir, $fs; 100 000 keys of 100-byte values)"
+  echo "**KV store and rate counters in-process** (kv_bench, Google Benchmark, median of $KV_REPS repetitions; $( [ "$PIN" = 1 ] && echo "pinned to cpus $CPU_LOAD,$CPU_PROXY" || echo "unpinned"); stores in the temp dir, $fs; 100 000 keys of 100-byte values; other load during the run ${KV_OTHER:-?} %)"
   echo
   echo "| operation | 1 thread ops/s | 2 threads ops/s (total) | 2 threads per core | target | verdict |"
   echo "| --- | ---: | ---: | ---: | --- | --- |"
