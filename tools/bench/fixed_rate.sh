@@ -19,7 +19,7 @@ FIXED_RATES=()
 fixed_rate() { FIXED_RATES+=("$*"); }
 
 FIXED_RUNS=${BENCH_FIXED_RUNS:-5}
-FIXED_DURATION=${BENCH_FIXED_DURATION:-5}
+FIXED_DURATION=${BENCH_FIXED_DURATION:-4}
 FIXED_WARMUP=${BENCH_FIXED_WARMUP:-1}
 FIXED_CONNS=${BENCH_FIXED_CONNECTIONS:-${BENCH_CONNECTIONS:-32}}
 FIXED_PEAK_RUNS=${BENCH_FIXED_PEAK_RUNS:-3}
@@ -138,7 +138,7 @@ fixed_rate_report() {
     echo "| added over $base at $rate req/s, ms | p50 | p99 | p99, per round (median, min–max) | p99 from write() | target |"
     echo "| --- | ---: | ---: | ---: | ---: | --- |"
     for s in $refs $subject; do
-      awk -F'\t' -v sub_="$subject" -v s="$s" -v b="$base" -v max="$max" -v is_subject=$([ "$s" = "$subject" ] && echo 1 || echo 0) '
+      awk -F'\t' -v sub_="$subject" -v s="$s" -v b="$base" -v max="$max" -v is_subject="$([ "$s" = "$subject" ] && echo 1 || echo 0)" '
         function med(x, k,   i, j, t) {
           for (i = 2; i <= k; i++) for (j = i; j > 1 && x[j - 1] > x[j]; j--) { t = x[j]; x[j] = x[j - 1]; x[j - 1] = t }
           return (k % 2) ? x[(k + 1) / 2] : (x[k / 2] + x[k / 2 + 1]) / 2

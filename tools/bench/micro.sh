@@ -104,7 +104,7 @@ start_jwt_servers() {
       >"$dir/node.stdout.log" 2>"$dir/node.stderr.log" &
     pid=$!
     if wait_http "http://127.0.0.1:$port/" "$pid"; then
-      PIDS+=("$pid"); SERVER_PIDS[jwt_node]=$pid
+      PIDS+=("$pid"); SERVER_PIDS["jwt_node"]=$pid
       JWT_NODE_PORT=$port; JWT_NODE_PID=$pid
       log "jwt: node $("$NODE" --version) pid $pid on 127.0.0.1:$port$(pin_note "$CPU_PROXY")"
       return 0

@@ -26,7 +26,7 @@
 #   BENCH_SCENARIOS    space-separated scenario names [all in scenarios.sh];
 #                      "none" skips the wrk part
 #   BENCH_FIXED_RUNS   fixed-rate runs per scenario [5]
-#   BENCH_FIXED_DURATION seconds per fixed-rate run [5] (+ BENCH_FIXED_WARMUP [1])
+#   BENCH_FIXED_DURATION seconds per fixed-rate run [4] (+ BENCH_FIXED_WARMUP [1])
 #   BENCH_FIXED_RATE   req/s for the fixed-rate runs [FRACTION x the subject's peak]
 #   BENCH_FIXED_CONNECTIONS connections for the fixed-rate runs [BENCH_CONNECTIONS]
 #   BENCH_FIXED_SPIN   1 = ratebench busy-polls instead of sleeping on a timer [0]
