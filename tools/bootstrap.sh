@@ -15,6 +15,8 @@ apt_packages=(
   build-essential cmake ninja-build pkg-config ccache curl ca-certificates
   libuv1-dev libssl-dev nlohmann-json3-dev liblmdb-dev libcli11-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # HTTP/2 to clients (nghttp2) and TLS/HTTP/2 test clients
+  libnghttp2-dev nghttp2-client openssl
   # libnode108's own runtime dependencies (it is extracted, not installed)
   libicu72 libc-ares2 libbrotli1 libnghttp2-14 zlib1g
 )
