@@ -39,6 +39,9 @@ class Exchange {
   // The normalised path used for routing and forwarding (no query).
   virtual const std::string& normalizedPath() const = 0;
   virtual AccessLogEntry& logEntry() = 0;
+  // Whether the client reached us over TLS (the request URL scripts see is
+  // then https://).
+  virtual bool secure() const { return false; }
 
   // Flow control of the request body towards the handler.
   virtual void pauseRequestBody() = 0;
