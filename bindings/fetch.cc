@@ -351,9 +351,6 @@ void nativeFetch(const v8::FunctionCallbackInfo<v8::Value>& info) {
   std::string error, host_header;
   OriginPool* pool = selectPool(*instance, url, parsed, origin_name, &error, &host_header);
   if (!pool) return fail(error.empty() ? "unknown origin " + origin_name : error);
-  if (pool->origin().parsed.scheme == "https") {
-    return fail("fetch to " + url + ": HTTPS origins are not supported by this build yet");
-  }
   std::shared_ptr<RequestContext> request = instance->requestForHostWork();
   const uint32_t max_subrequests = instance->services().config->limits.subrequests;
   if (++request->subrequests > max_subrequests) {

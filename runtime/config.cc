@@ -318,6 +318,8 @@ void from_json(const json& j, CacheConfig& out);
 void from_json(const json& j, CircuitBreakerConfig& out);
 void from_json(const json& j, HealthCheckConfig& out);
 void from_json(const json& j, OriginConfig& out);
+void from_json(const json& j, TlsCertificateConfig& out);
+void from_json(const json& j, TlsConfig& out);
 void from_json(const json& j, RouteMatch& out);
 void from_json(const json& j, ProxyAction& out);
 void from_json(const json& j, RouteCacheConfig& out);
@@ -487,7 +489,7 @@ void readOriginUrls(const json& value, OriginConfig* out) {
 
 void from_json(const json& j, OriginConfig& out) {
   expectKeys(j, {"url", "connect_timeout_ms", "timeout_ms", "max_connections", "retries", "circuit_breaker",
-                 "health_check"});
+                 "health_check", "ca", "tls_verify"});
   requireField(j, "url", [&](const json& value) { readOriginUrls(value, &out); });
   readField(j, "connect_timeout_ms", positiveInto(&out.connect_timeout_ms));
   readField(j, "timeout_ms", positiveInto(&out.timeout_ms));
@@ -495,6 +497,37 @@ void from_json(const json& j, OriginConfig& out) {
   readField(j, "retries", into(&out.retries));
   readField(j, "circuit_breaker", into(&out.circuit_breaker));
   readField(j, "health_check", into(&out.health_check));
+  readField(j, "ca", into(&out.ca));
+  readField(j, "tls_verify", into(&out.tls_verify));
+  if (out.parsed.scheme != "https") {
+    if (out.ca) atKey("ca", [] { fail("only https:// origins use a CA file"); });
+    if (!out.tls_verify) atKey("tls_verify", [] { fail("only https:// origins verify certificates"); });
+  }
+}
+
+// ---------------------------------------------------------------------------
+// TLS listener.
+
+void from_json(const json& j, TlsCertificateConfig& out) {
+  expectKeys(j, {"cert", "key"});
+  requireField(j, "cert", into(&out.cert));
+  requireField(j, "key", into(&out.key));
+}
+
+void from_json(const json& j, TlsConfig& out) {
+  expectKeys(j, {"listen", "certificates", "min_version"});
+  requireField(j, "listen", [&](const json& value) {
+    readValue(value, &out.listen);
+    if (out.listen.empty()) fail("must not be empty");
+  });
+  requireField(j, "certificates", [&](const json& value) {
+    readValue(value, &out.certificates);
+    if (out.certificates.empty()) fail("must not be empty");
+  });
+  readField(j, "min_version", [&](const json& value) {
+    readValue(value, &out.min_version);
+    if (out.min_version != "1.2" && out.min_version != "1.3") fail("expected \"1.2\" or \"1.3\"");
+  });
 }
 
 void readOrigins(const json& value, std::map<std::string, OriginConfig>* out) {
@@ -642,11 +675,7 @@ void from_json(const json& j, JwtBindingConfig& out) {
     std::string url;
     readValue(value, &url);
     try {
-      OriginUrl parsed = parseHttpUrl(url.substr(0, url.find('?')));  // a query is fine here
-      if (parsed.scheme == "https") {
-        fail("https:// JWKS URLs need TLS to origins, which this build does not have yet; "
-             "serve the JWKS over http:// on a trusted network or use \"jwks_file\"");
-      }
+      parseHttpUrl(url.substr(0, url.find('?')));  // a query is fine here
     } catch (const std::invalid_argument& error) {
       fail("invalid URL " + inQuotes(url) + ": " + error.what());
     }
@@ -765,8 +794,8 @@ void from_json(const json& j, Config& out) {
     readValue(value, &out.listen);
     if (out.listen.empty()) fail("must not be empty");
   });
-  readField(j, "tls", [](const json& value) {
-    if (!value.is_null()) fail("HTTPS listeners are not available in this build yet");
+  readField(j, "tls", [&](const json& value) {
+    if (!value.is_null()) readValue(value, &out.tls);
   });
   readField(j, "admin", into(&out.admin));
   readField(j, "workers", into(&out.workers));
@@ -847,8 +876,42 @@ void resolveRoute(const Config& config, RouteConfig* route) {
   }
 }
 
+// Sockets use SO_REUSEPORT, so binding one port twice would succeed and
+// the kernel would spread connections over plain and TLS listeners alike.
+bool sameSocket(const ListenAddress& a, const ListenAddress& b) {
+  if (a.port == 0 || a.port != b.port) return false;
+  auto any = [](const std::string& host) { return host == "0.0.0.0" || host == "::"; };
+  return a.host == b.host || any(a.host) || any(b.host);
+}
+
 void resolve(Config* config) {
   config->kv.path = absolutePath(config->dir, config->kv.path);
+  if (config->tls) {
+    for (size_t i = 0; i < config->tls->listen.size(); ++i) {
+      for (const ListenAddress& plain : config->listen) {
+        if (sameSocket(config->tls->listen[i], plain)) {
+          atKey("tls.listen", [&] {
+            atIndex(i, [&] {
+              fail("port " + std::to_string(plain.port) + " is also in \"listen\" (" + plain.display() +
+                   "); HTTPS needs a port of its own");
+            });
+          });
+        }
+      }
+    }
+    for (size_t i = 0; i < config->tls->certificates.size(); ++i) {
+      TlsCertificateConfig& certificate = config->tls->certificates[i];
+      atKey("tls.certificates", [&] {
+        atIndex(i, [&] {
+          atKey("cert", [&] { certificate.cert = readableFile(config->dir, certificate.cert); });
+          atKey("key", [&] { certificate.key = readableFile(config->dir, certificate.key); });
+        });
+      });
+    }
+  }
+  for (auto& [name, origin] : config->origins) {
+    if (origin.ca) atKey("origins." + name + ".ca", [&] { origin.ca = readableFile(config->dir, *origin.ca); });
+  }
   for (size_t i = 0; i < config->routes.size(); ++i) {
     atKey("routes", [&] { atIndex(i, [&] { resolveRoute(*config, &config->routes[i]); }); });
   }

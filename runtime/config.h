@@ -5,12 +5,15 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace isogate {
+
+class TlsClientContext;
 
 // A config problem. what() is the full user-facing line:
 // "FILE: json.path: message" (e.g. "isogate.json: routes[1].proxy.origin: unknown origin \"ordrs\"").
@@ -67,7 +70,7 @@ struct HealthCheckConfig {
   uint32_t unhealthy_threshold = 3;  // consecutive failures that take an address down
 };
 
-// A parsed http:// URL (https:// parses too; TLS to origins is a later issue).
+// A parsed http:// or https:// URL.
 struct OriginUrl {
   std::string scheme;     // "http" or "https"
   std::string host;       // hostname or IP literal, without brackets, lower-case
@@ -95,6 +98,15 @@ struct OriginConfig {
   uint32_t retries = 1;
   std::optional<CircuitBreakerConfig> circuit_breaker;
   std::optional<HealthCheckConfig> health_check;
+  // https:// origins: "ca" (absolute after load) replaces the system trust
+  // store; tls_verify false skips certificate and host name checks (an
+  // explicit opt-out, warned about at load).
+  std::optional<std::string> ca;
+  bool tls_verify = true;
+  // The client TLS settings built from the above when the Deployment loads
+  // (null for http:// origins, and in configs not loaded by a Deployment:
+  // the pool then uses the system store with verification).
+  std::shared_ptr<const TlsClientContext> tls_client;
 };
 
 struct RouteMatch {
@@ -151,10 +163,25 @@ struct RouteConfig {
   std::vector<BindingConfig> bindings;
 };
 
+// One certificate of the HTTPS listener: PEM chain (leaf first) and key.
+struct TlsCertificateConfig {
+  std::string cert;  // absolute after load
+  std::string key;   // absolute after load
+};
+
+// "tls": the HTTPS listener. The first certificate is the default; SNI picks
+// another by its subjectAltName DNS names.
+struct TlsConfig {
+  std::vector<ListenAddress> listen;
+  std::vector<TlsCertificateConfig> certificates;
+  std::string min_version = "1.2";  // "1.2" or "1.3"
+};
+
 struct Config {
   std::string file;  // the config file as given (used in messages)
   std::string dir;   // absolute directory of the config file
   std::vector<ListenAddress> listen{ListenAddress{"0.0.0.0", 8080}};
+  std::optional<TlsConfig> tls;  // absent or null: no HTTPS listener
   uint32_t workers = 0;  // 0 = number of cores
   uint32_t shutdown_grace_ms = 10000;
   Limits limits;

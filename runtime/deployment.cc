@@ -7,6 +7,7 @@
 #include "runtime/health_checker.h"
 #include "runtime/origin_health.h"
 #include "runtime/script_instance.h"
+#include "runtime/tls_context.h"
 #include "runtime/worker.h"
 
 namespace isogate {
@@ -39,6 +40,12 @@ Deployment::Deployment(Config config, Use use)
     : config_((requireSupported(config), std::move(config))),
       router_(config_.routes),
       id_(next_deployment_id++) {
+  // Certificates and CA files load first: a bad one fails the load (and a
+  // reload keeps the previous deployment serving).
+  if (config_.tls) tls_server_ = TlsServerContext::create(config_);
+  for (auto& [name, origin] : config_.origins) {
+    if (origin.parsed.scheme == "https") origin.tls_client = TlsClientContext::create(origin, config_.file);
+  }
   bundles_.resize(config_.routes.size());
   for (size_t i = 0; i < config_.routes.size(); ++i) {
     if (config_.routes[i].script) bundles_[i] = ScriptBundle::load(*config_.routes[i].script, config_.dir);
@@ -211,6 +218,15 @@ OriginPool* DeploymentInstance::egressPool(const std::string& scheme, const std:
   origin.parsed.host = host;
   origin.parsed.port = port;
   origin.addresses = {origin.parsed};
+  // A configured origin at the same scheme, host and port lends its TLS
+  // settings ("ca", tls_verify); otherwise the system store verifies.
+  for (const auto& [name, configured] : deployment_->config().origins) {
+    for (const OriginUrl& address : configured.addresses) {
+      if (configured.tls_client && address.scheme == scheme && address.host == host && address.port == port) {
+        origin.tls_client = configured.tls_client;
+      }
+    }
+  }
   auto pool = std::make_unique<OriginPool>(worker_.loop(), origin, deployment_->config().limits);
   return egress_pools_.emplace(key, std::move(pool)).first->second.get();
 }

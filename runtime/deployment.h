@@ -29,6 +29,7 @@ namespace isogate {
 class HealthChecker;
 class OriginHealth;
 class ScriptInstance;
+class TlsServerContext;
 class Worker;
 
 class Deployment {
@@ -47,6 +48,9 @@ class Deployment {
   uint64_t id() const { return id_; }
   // The bundle of a script route (null for proxy routes).
   std::shared_ptr<const ScriptBundle> bundle(size_t route_index) const;
+  // The HTTPS listener's certificates (null without a "tls" section). Its
+  // https:// origins carry their client settings in OriginConfig::tls_client.
+  const std::shared_ptr<const TlsServerContext>& tlsServer() const { return tls_server_; }
 
   // The process-wide health (breaker, addresses up) of a configured origin;
   // null for unknown names and for kCheck deployments, which never serve.
@@ -76,6 +80,7 @@ class Deployment {
   std::shared_ptr<kv::RateCounters> rate_counters_;
   std::string rate_counters_error_;
   std::vector<std::shared_ptr<const ScriptBundle>> bundles_;  // by route index
+  std::shared_ptr<const TlsServerContext> tls_server_;
   std::map<std::string, std::unique_ptr<OriginHealth>> origin_health_;
   mutable std::atomic<bool> health_checks_claimed_{false};
 };

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -22,6 +23,7 @@
 #include "runtime/config.h"
 #include "runtime/deployment.h"
 #include "runtime/timer.h"
+#include "runtime/tls_context.h"
 #include "runtime/worker.h"
 
 namespace isogate {
@@ -95,8 +97,10 @@ class Process {
 
  private:
   std::shared_ptr<const Deployment> load();
-  bool bindAll(const std::vector<ListenAddress>& addresses, size_t workers,
+  bool bindAll(const std::vector<ListenAddress>& addresses, size_t workers, const char* scheme,
                std::vector<std::vector<int>>* fds_per_worker);
+  // dev --tls: makes (or finds) the self-signed certificate; false on failure.
+  bool prepareDevCertificate();
   void reload(const char* why);
   void shutdown();
   // dev: watch the config's directory and every directory holding a module
@@ -119,13 +123,38 @@ class Process {
   std::unique_ptr<AdminServer> admin_;   // when admin.listen is set
   uint32_t grace_ms_ = 10000;
   bool stopping_ = false;
+  bool tls_listening_ = false;
+  std::optional<TlsCertificateConfig> dev_certificate_;  // dev --tls without a "tls" section
 };
 
 std::shared_ptr<const Deployment> Process::load() {
-  return std::make_shared<const Deployment>(loadConfig(options_.config_file));
+  Config config = loadConfig(options_.config_file);
+  if (dev_certificate_ && !config.tls) {
+    config.tls.emplace();
+    config.tls->listen = {ListenAddress{"127.0.0.1", 0}};  // dev binds its own address
+    config.tls->certificates = {*dev_certificate_};
+  }
+  return std::make_shared<const Deployment>(std::move(config));
 }
 
-bool Process::bindAll(const std::vector<ListenAddress>& addresses, size_t workers,
+bool Process::prepareDevCertificate() {
+  std::filesystem::path config_dir = std::filesystem::absolute(options_.config_file).parent_path();
+  std::string dir = (config_dir / ".isogate" / "tls").lexically_normal().string();
+  TlsCertificateConfig certificate;
+  bool created = false;
+  std::string error;
+  if (!ensureDevCertificate(dir, &certificate.cert, &certificate.key, &created, &error)) {
+    fprintf(stderr, "isogate: --tls: %s\n", error.c_str());
+    return false;
+  }
+  fprintf(stderr, "isogate: %s TLS certificate for localhost: %s (trust it with curl --cacert %s)\n",
+          created ? "created a self-signed" : "using the self-signed", certificate.cert.c_str(),
+          certificate.cert.c_str());
+  dev_certificate_ = certificate;
+  return true;
+}
+
+bool Process::bindAll(const std::vector<ListenAddress>& addresses, size_t workers, const char* scheme,
                       std::vector<std::vector<int>>* fds_per_worker) {
   fds_per_worker->assign(workers, {});
   for (const ListenAddress& address : addresses) {
@@ -140,12 +169,13 @@ bool Process::bindAll(const std::vector<ListenAddress>& addresses, size_t worker
       if (port == 0) port = boundPort(fd);  // the other workers share the picked port
       (*fds_per_worker)[w].push_back(fd);
     }
-    fprintf(stderr, "isogate: listening on http://%s:%u\n", urlHost(address.host).c_str(), port);
+    fprintf(stderr, "isogate: listening on %s://%s:%u\n", scheme, urlHost(address.host).c_str(), port);
   }
   return true;
 }
 
 int Process::run() {
+  if (options_.dev && options_.tls && !prepareDevCertificate()) return 1;
   std::shared_ptr<const Deployment> deployment;
   try {
     deployment = load();
@@ -158,6 +188,7 @@ int Process::run() {
   }
   const Config& config = deployment->config();
   for (const std::string& warning : inactiveSettings(config)) fprintf(stderr, "isogate: warning: %s\n", warning.c_str());
+  for (const std::string& warning : tlsWarnings(config)) fprintf(stderr, "isogate: warning: %s\n", warning.c_str());
   grace_ms_ = config.shutdown_grace_ms;
 
   std::vector<ListenAddress> addresses = config.listen;
@@ -166,12 +197,29 @@ int Process::run() {
     addresses = {ListenAddress{"127.0.0.1", options_.port.value_or(kDevPort)}};
     workers = 1;
   }
+  std::vector<ListenAddress> tls_addresses;
+  if (config.tls) {
+    tls_addresses = config.tls->listen;
+    if (options_.dev) {
+      // dev: loopback only, next to the HTTP port unless told otherwise.
+      const uint16_t http_port = options_.port.value_or(kDevPort);
+      const uint16_t tls_port = options_.tls_port.value_or(http_port == 0 ? 0 : http_port + 1);
+      if (tls_port != 0 && tls_port == http_port) {
+        fprintf(stderr, "isogate: --tls-port %u is the HTTP port too; pick another\n", tls_port);
+        return 1;
+      }
+      tls_addresses = {ListenAddress{"127.0.0.1", tls_port}};
+    }
+  }
   if (workers == 0) workers = uv_available_parallelism();
 
   signal(SIGPIPE, SIG_IGN);
   uv_loop_init(&loop_);
   std::vector<std::vector<int>> fds;
-  if (!bindAll(addresses, workers, &fds)) return 1;
+  std::vector<std::vector<int>> tls_fds;
+  if (!bindAll(addresses, workers, "http", &fds)) return 1;
+  if (!bindAll(tls_addresses, workers, "https", &tls_fds)) return 1;
+  tls_listening_ = !tls_addresses.empty();
   admin_api_.setDeployment(deployment, unixMillis(), adminToken(config));
   if (config.admin.listen) {
     // Fixed at start, like the other listen addresses.
@@ -191,6 +239,7 @@ int Process::run() {
     Worker::Options wo;
     wo.index = static_cast<int>(w);
     wo.listen_fds = fds[w];
+    wo.tls_listen_fds = tls_fds[w];
     wo.log_format = options_.dev ? AccessLog::Format::kPretty : AccessLog::Format::kJson;
     wo.dev = options_.dev;
     workers_.push_back(std::make_unique<Worker>(std::move(wo), deployment, *log_output_));
@@ -235,6 +284,13 @@ void Process::reload(const char* why) {
   } catch (const std::runtime_error& e) {  // ConfigError or ScriptError
     fprintf(stderr, "isogate: reload (%s) failed, still serving the previous config: %s\n", why, e.what());
     return;
+  }
+  const Config& config = deployment->config();
+  for (const std::string& warning : tlsWarnings(config)) fprintf(stderr, "isogate: warning: %s\n", warning.c_str());
+  if (config.tls.has_value() != tls_listening_) {
+    fprintf(stderr, "isogate: warning: %s: tls: %s\n", config.file.c_str(),
+            tls_listening_ ? "removed, but the HTTPS listeners keep serving the previous certificates until a restart"
+                           : "HTTPS listeners start with the process; restart to listen with TLS");
   }
   for (auto& w : workers_) w->setDeployment(deployment);
   admin_api_.setDeployment(deployment, unixMillis(), adminToken(deployment->config()));

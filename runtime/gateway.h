@@ -15,6 +15,10 @@ struct GatewayOptions {
   std::string config_file = "isogate.json";
   bool dev = false;                      // one worker, pretty logs, reload on change, 127.0.0.1
   std::optional<uint16_t> port;          // dev: overrides the default 8787
+  // dev: also listen with HTTPS, with the config's "tls" certificates or a
+  // self-signed one generated under .isogate/tls/ next to the config.
+  bool tls = false;
+  std::optional<uint16_t> tls_port;      // dev: overrides the default (HTTP port + 1; 0 with --port 0)
 };
 
 int runGateway(const GatewayOptions& options);

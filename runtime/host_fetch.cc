@@ -16,7 +16,6 @@ std::unique_ptr<HostFetch> HostFetch::start(DeploymentInstance& deployment, cons
   } catch (const std::invalid_argument&) {
     return nullptr;
   }
-  if (parsed.scheme != "http") return nullptr;
 
   OriginPool* pool = deployment.egressPool(parsed.scheme, parsed.host, parsed.port);
   std::unique_ptr<HostFetch> fetch(new HostFetch(max_body_bytes, std::move(done)));

@@ -29,7 +29,9 @@ class HostFetch final : public UpstreamResponseHandler {
 
   // Starts the GET now; `done` runs exactly once, on the loop thread, never
   // from inside start(). Returns nullptr (and runs nothing) for a URL that
-  // is not http://.
+  // is not http:// or https://. An https:// URL is verified against the
+  // system store, or with the "ca"/tls_verify of a configured origin at the
+  // same scheme, host and port.
   static std::unique_ptr<HostFetch> start(DeploymentInstance& deployment, const std::string& url,
                                           size_t max_body_bytes, Callback done);
   ~HostFetch() override;

@@ -500,6 +500,14 @@ void recordRateLimitRejected(std::string_view route) {
   addTo(r.ratelimit_rejected->value, 1);
 }
 
+std::atomic<uint64_t> g_tls_handshake_failed{0};
+std::atomic<uint64_t> g_tls_handshake_timeout{0};
+
+void recordTlsHandshakeError(bool timeout) {
+  if constexpr (!kEnabled) return;
+  (timeout ? g_tls_handshake_timeout : g_tls_handshake_failed).fetch_add(1, std::memory_order_relaxed);
+}
+
 void recordRateLimitFailOpen() {
   if constexpr (!kEnabled) return;
   addTo(local().failOpen()->value, 1);
@@ -579,6 +587,13 @@ std::string prometheusText() {
 
   writeCounter(w, merged, Kind::kScriptErrors, "isogate_script_errors_total", "route", "kind",
                "Requests that ended in a script error or an exceeded limit, by kind.");
+
+  w.family("isogate_tls_handshake_errors_total", "counter",
+           "Client TLS handshakes that failed or timed out (header_timeout_ms), by reason.");
+  w.sample("isogate_tls_handshake_errors_total", {{"reason", "failed"}},
+           g_tls_handshake_failed.load(std::memory_order_relaxed));
+  w.sample("isogate_tls_handshake_errors_total", {{"reason", "timeout"}},
+           g_tls_handshake_timeout.load(std::memory_order_relaxed));
 
   writeHistogram(w, merged, Kind::kUpstreamDuration, "isogate_upstream_duration_seconds", "origin",
                  "Time from sending a request to an origin to the end of its response.");

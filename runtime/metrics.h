@@ -55,6 +55,11 @@ void recordKvOperation(std::string_view op);
 void recordRateLimitRejected(std::string_view route);
 void recordRateLimitFailOpen();
 
+// A client TLS handshake that failed (malformed ClientHello, no common
+// version or cipher, the client gave up: reason "failed") or did not finish
+// within header_timeout_ms (reason "timeout"). Rare: one shared counter.
+void recordTlsHandshakeError(bool timeout);
+
 // The Prometheus text exposition (format 0.0.4) of everything recorded:
 // families sorted by name, samples by label values.
 std::string prometheusText();

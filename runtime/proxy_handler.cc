@@ -60,7 +60,7 @@ UpstreamRequestHead ProxyHandler::buildRequestHead() const {
   if (!forwarded_for.empty()) forwarded_for.append(", ");
   forwarded_for.append(exchange_.remoteAddress());
   appendHeader(h, "X-Forwarded-For", forwarded_for);
-  appendHeader(h, "X-Forwarded-Proto", "http");
+  appendHeader(h, "X-Forwarded-Proto", exchange_.secure() ? "https" : "http");
   if (!req.host.empty()) appendHeader(h, "X-Forwarded-Host", req.host);
   appendHeader(h, "X-Request-ID", exchange_.requestId());
 

@@ -292,7 +292,7 @@ void ScriptHandler::invoke(ScriptInstance& instance) {
   v8::Local<v8::Context> context = instance.context();
   const RequestHead& req = exchange_->request();
 
-  std::string url = "http://";
+  std::string url = exchange_->secure() ? "https://" : "http://";
   url.append(req.host.empty() ? "localhost" : req.host);
   url.append(exchange_->normalizedPath());
   url.append(req.query);

@@ -4,10 +4,13 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
+#include "runtime/metrics.h"
 #include "runtime/request_id.h"
 #include "runtime/router.h"
+#include "runtime/tls_context.h"
 #include "runtime/worker.h"
 
 namespace isogate {
@@ -24,6 +27,21 @@ constexpr uint64_t kLingerMs = 2000;
 constexpr uint64_t kDrainLingerMs = 200;
 // Bytes of pipelined requests buffered while an earlier response is pending.
 constexpr size_t kMaxPendingInput = 64 * 1024;
+// Small writes (a response head and its body) are encrypted together, as one
+// TLS record; larger ones in chunks of this size, so that the session's
+// output buffer stays small.
+constexpr size_t kTlsCoalesceBytes = 16 * 1024;
+constexpr size_t kTlsWriteChunk = 64 * 1024;
+
+// Handshake failures are normal on the internet (scanners, old clients):
+// logged only with ISOGATE_LOG_LEVEL=debug.
+bool debugLogging() {
+  static const bool enabled = [] {
+    const char* level = getenv("ISOGATE_LOG_LEVEL");
+    return level && strcmp(level, "debug") == 0;
+  }();
+  return enabled;
+}
 
 struct WriteRequest {
   uv_write_t req;
@@ -53,9 +71,11 @@ bool statusHasNoBody(int status) { return (status >= 100 && status < 200) || sta
 
 }  // namespace
 
-ServerConnection::ServerConnection(Worker& worker, const Limits& limits)
+ServerConnection::ServerConnection(Worker& worker, const Limits& limits,
+                                   std::shared_ptr<const TlsServerContext> tls)
     : worker_(worker),
       limits_(limits),
+      tls_context_(std::move(tls)),
       parser_(*this, limits.header_bytes, limits.body_bytes) {
   uv_tcp_init(worker_.loop(), &tcp_);
   tcp_.data = this;
@@ -72,6 +92,14 @@ void ServerConnection::accept(uv_stream_t* server) {
   }
   uv_tcp_nodelay(&tcp_, 1);
   remote_addr_ = peerAddress(&tcp_);
+  if (tls_context_) {
+    tls_ = TlsStream::server(tls_context_->defaultContext());
+    if (!tls_) {
+      close();
+      return;
+    }
+  }
+  // With TLS the handshake and the first head share this deadline.
   armTimer(TimerPurpose::kHeader, limits_.header_timeout_ms);
   startReading();
 }
@@ -101,34 +129,135 @@ void ServerConnection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t
   auto* self = static_cast<ServerConnection*>(stream->data);
   if (nread > 0) {
     if (self->timer_purpose_ == TimerPurpose::kLinger) return;  // discarding
-    if (self->awaiting_turn_) {
-      // Pipelined requests wait for the current response; keep reading (no
-      // watcher churn per request) until the backlog is large.
-      self->pending_input_.append(buf->base, static_cast<size_t>(nread));
-      if (self->pending_input_.size() > kMaxPendingInput) self->stopReading();
-      return;
+    if (self->tls_) {
+      self->handleTlsInput(buf->base, static_cast<size_t>(nread));
+    } else {
+      self->onInput(buf->base, static_cast<size_t>(nread));
     }
-    self->processInput(buf->base, static_cast<size_t>(nread));
     return;
   }
   if (nread == 0) return;
+  self->onInputEnd();
+}
+
+void ServerConnection::onInput(const char* data, size_t len) {
+  if (timer_purpose_ == TimerPurpose::kLinger || handle_closed_) return;  // discarding
+  if (h2_) {
+    if (!h2_->finished()) h2_->receive(data, len);
+    return;
+  }
+  if (awaiting_turn_) {
+    // Pipelined requests wait for the current response; keep reading (no
+    // watcher churn per request) until the backlog is large.
+    pending_input_.append(data, len);
+    if (pending_input_.size() > kMaxPendingInput) stopReading();
+    return;
+  }
+  processInput(data, len);
+}
+
+void ServerConnection::onInputEnd() {
   // EOF or error. A client half-closing after a complete request still wants
   // its response; anything else ends the exchange.
-  self->stopReading();
-  if (self->timer_purpose_ == TimerPurpose::kLinger || !self->exchange_active_ ||
-      !self->request_complete_) {
-    if (self->exchange_active_ && self->handler_) {
-      self->handler_->onExchangeAborted();
-      self->retireHandler();
+  stopReading();
+  if (handle_closed_) return;
+  if (tls_ && !tls_->handshakeDone()) {
+    // A client that gives up mid-handshake is a failed handshake; one that
+    // connects and leaves without a byte (a port probe) is not.
+    if (tls_bytes_seen_) {
+      onHandshakeFailed(false);
+    } else {
+      close();
     }
-    if (self->exchange_active_) {
-      self->log_.status = self->response_started_ ? self->log_.status : 499;
-      self->finishExchange();
-    }
-    self->close();
-  } else {
-    self->close_after_response_ = true;
+    return;
   }
+  if (h2_) {
+    h2_->onPeerClosed();
+    close();
+    return;
+  }
+  if (timer_purpose_ == TimerPurpose::kLinger || !exchange_active_ || !request_complete_) {
+    if (exchange_active_ && handler_) {
+      handler_->onExchangeAborted();
+      retireHandler();
+    }
+    if (exchange_active_) {
+      log_.status = response_started_ ? log_.status : 499;
+      finishExchange();
+    }
+    close();
+  } else {
+    close_after_response_ = true;
+  }
+}
+
+// ---- TLS ----
+
+void ServerConnection::handleTlsInput(const char* data, size_t len) {
+  tls_bytes_seen_ = true;
+  tls_->feed(data, len);
+  if (!tls_->handshakeDone()) {
+    TlsStream::Result result = tls_->handshake();
+    flushTls();
+    if (result == TlsStream::Result::kWantMore) return;
+    if (result != TlsStream::Result::kOk) {
+      onHandshakeFailed(false);
+      return;
+    }
+    onHandshakeDone();
+    if (closing_) return;
+  }
+  // Decrypt into the worker's read buffer: the ciphertext it held is inside
+  // the session now. Everything fed is decrypted at once, as a plain read
+  // delivers its whole buffer.
+  char* plain = worker_.readBuffer();
+  while (!handle_closed_) {
+    size_t n = 0;
+    TlsStream::Result result = tls_->read(plain, Worker::kReadBufferSize, &n);
+    if (result == TlsStream::Result::kOk) {
+      onInput(plain, n);
+      continue;
+    }
+    flushTls();
+    if (result == TlsStream::Result::kWantMore) return;
+    // close_notify ends the client's input like a FIN; a broken record too.
+    onInputEnd();
+    return;
+  }
+}
+
+void ServerConnection::onHandshakeDone() {
+  if (tls_->alpn() != "h2") return;  // HTTP/1.1: the header clock started at accept keeps running
+  // HTTP/2 keeps its own clocks (preface, header blocks, idle).
+  armTimer(TimerPurpose::kNone, 0);
+  h2_ = std::make_unique<Http2Connection>(worker_, limits_, remote_addr_, static_cast<Http2Output&>(*this));
+  h2_->start();
+}
+
+void ServerConnection::sendBytes(const char* data, size_t len) {
+  uv_buf_t buf = uv_buf_init(const_cast<char*>(data), len);
+  write(&buf, 1);
+}
+
+void ServerConnection::closeOutput() { closeAfterWrites(); }
+
+void ServerConnection::onHandshakeFailed(bool timeout) {
+  metrics::recordTlsHandshakeError(timeout);
+  if (debugLogging()) {
+    fprintf(stderr, "isogate: debug: TLS handshake from %s %s\n", remote_addr_.c_str(),
+            timeout                        ? "timed out"
+            : tls_->errorText().empty() ? "failed: the client closed the connection"
+                                        : ("failed: " + tls_->errorText()).c_str());
+  }
+  close();
+}
+
+void ServerConnection::flushTls() {
+  std::string_view out = tls_->pendingOutput();
+  if (out.empty()) return;
+  uv_buf_t buf = uv_buf_init(const_cast<char*>(out.data()), out.size());
+  writeRaw(&buf, 1);
+  tls_->clearOutput();
 }
 
 void ServerConnection::processInput(const char* data, size_t len) {
@@ -417,6 +546,38 @@ void ServerConnection::write(const uv_buf_t* bufs, unsigned count) {
   size_t total = 0;
   for (unsigned i = 0; i < count; ++i) total += bufs[i].len;
   log_.bytes_out += total;
+  if (!tls_) {
+    writeRaw(bufs, count);
+    return;
+  }
+  if (count > 1 && total <= kTlsCoalesceBytes) {
+    char joined[kTlsCoalesceBytes];
+    size_t at = 0;
+    for (unsigned i = 0; i < count; ++i) {
+      memcpy(joined + at, bufs[i].base, bufs[i].len);
+      at += bufs[i].len;
+    }
+    if (tls_->write(joined, at)) flushTls();
+    return;
+  }
+  for (unsigned i = 0; i < count; ++i) {
+    const char* data = bufs[i].base;
+    size_t len = bufs[i].len;
+    while (len > 0) {
+      size_t chunk = len < kTlsWriteChunk ? len : kTlsWriteChunk;
+      // A failed session is reported by the read side, like a failed send.
+      if (!tls_->write(data, chunk)) return;
+      flushTls();
+      data += chunk;
+      len -= chunk;
+    }
+  }
+}
+
+void ServerConnection::writeRaw(const uv_buf_t* bufs, unsigned count) {
+  if (handle_closed_) return;
+  size_t total = 0;
+  for (unsigned i = 0; i < count; ++i) total += bufs[i].len;
   size_t written = 0;
   if (write_queued_ == 0) {
     int r = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), bufs, count);
@@ -456,7 +617,9 @@ void ServerConnection::onWrite(uv_write_t* req, int status) {
   if (status != 0 || self->handle_closed_) return;
   if (self->write_backed_up_ && self->write_queued_ <= kWriteLowWater) {
     self->write_backed_up_ = false;
-    if (self->handler_ && !self->response_finished_) {
+    if (self->h2_) {
+      if (!self->closing_) self->h2_->onOutputDrained();
+    } else if (self->handler_ && !self->response_finished_) {
       self->handler_->onResponseDrained();
     } else if (!self->exchange_active_ && !self->closing_) {
       self->deferToLoop(&ServerConnection::continueAfterExchange);
@@ -500,11 +663,20 @@ void ServerConnection::retireHandler() {
 bool ServerConnection::idle() const { return !exchange_active_ && !parser_.messageStarted(); }
 
 void ServerConnection::drain() {
+  if (h2_) {
+    h2_->drain();  // GOAWAY; closeOutput() once its streams are done
+    return;
+  }
   close_after_response_ = true;
   if (idle() && write_queued_ == 0) close();
 }
 
 void ServerConnection::forceClose() {
+  if (h2_) {
+    if (!h2_->finished()) h2_->forceClose();
+    close();
+    return;
+  }
   if (handler_) {
     handler_->onExchangeAborted();
     retireHandler();
@@ -532,6 +704,10 @@ void ServerConnection::onTimer() {
   timer_purpose_ = TimerPurpose::kNone;
   switch (purpose) {
     case TimerPurpose::kHeader:
+      if (tls_ && !tls_->handshakeDone()) {
+        onHandshakeFailed(true);  // no HTTP yet: nothing to answer
+        break;
+      }
       onParseError(408, "request head not received in time");
       break;
     case TimerPurpose::kBody:
@@ -555,6 +731,10 @@ void ServerConnection::onTimer() {
 void ServerConnection::closeAfterWrites() {
   if (closing_) return;
   closing_ = true;
+  if (tls_ && tls_->handshakeDone()) {
+    tls_->shutdown();  // close_notify before the FIN
+    flushTls();
+  }
   auto* req = new uv_shutdown_t;
   req->data = this;
   if (uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&tcp_), onShutdown) != 0) {
@@ -585,8 +765,20 @@ void ServerConnection::onShutdown(uv_shutdown_t* req, int status) {
 
 void ServerConnection::close() {
   if (handle_closed_) return;
+  if (tls_ && tls_->handshakeDone()) {
+    // close_notify (unless sent already), best effort: a client that reads
+    // EOF without one treats it as an error and forgets the session.
+    tls_->shutdown();
+    std::string_view out = tls_->pendingOutput();
+    if (!out.empty() && write_queued_ == 0) {
+      uv_buf_t buf = uv_buf_init(const_cast<char*>(out.data()), out.size());
+      uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1);
+    }
+    tls_->clearOutput();
+  }
   handle_closed_ = true;
   closing_ = true;
+  if (h2_ && !h2_->finished()) h2_->onPeerClosed();  // streams end; nothing more is sent
   if (handler_) {
     handler_->onExchangeAborted();
     retireHandler();

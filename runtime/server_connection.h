@@ -4,6 +4,11 @@
 // limits and timeouts, hands each routed request to an ExchangeHandler and
 // writes its response with backpressure. Lives on one worker thread; deletes
 // itself after its handle is closed.
+//
+// Transport: plain TCP, or TLS (a TlsStream over memory BIOs between the
+// socket and the same HTTP code). With TLS, ALPN "h2" hands the decrypted
+// bytes to an Http2Connection instead of the HTTP/1.1 parser; the
+// connection is then only its transport (Http2Output).
 
 #include <uv.h>
 
@@ -12,16 +17,21 @@
 
 #include "runtime/config.h"
 #include "runtime/exchange.h"
+#include "runtime/http2_connection.h"
 #include "runtime/request_parser.h"
 #include "runtime/timer.h"
+#include "runtime/tls_stream.h"
 
 namespace isogate {
 
 class Worker;
+class TlsServerContext;
 
-class ServerConnection final : public Exchange, private RequestParserDelegate {
+class ServerConnection final : public Exchange, private RequestParserDelegate, private Http2Output {
  public:
-  ServerConnection(Worker& worker, const Limits& limits);
+  // `tls`: the certificates of an HTTPS listener (null for plain HTTP). The
+  // connection keeps them for its lifetime, across reloads.
+  ServerConnection(Worker& worker, const Limits& limits, std::shared_ptr<const TlsServerContext> tls = nullptr);
 
   // Accepts a pending connection from `server` and starts reading. On
   // failure the connection closes itself.
@@ -37,6 +47,7 @@ class ServerConnection final : public Exchange, private RequestParserDelegate {
   const std::string& remoteAddress() const override { return remote_addr_; }
   const std::string& normalizedPath() const override { return normalized_path_; }
   AccessLogEntry& logEntry() override { return log_; }
+  bool secure() const override { return tls_ != nullptr; }
   void pauseRequestBody() override;
   void resumeRequestBody() override;
   void sendResponseHead(ResponseHead&& head, BodyFraming framing, uint64_t content_length) override;
@@ -58,6 +69,11 @@ class ServerConnection final : public Exchange, private RequestParserDelegate {
 
   ~ServerConnection() override;
 
+  // Http2Output (after ALPN chose h2)
+  void sendBytes(const char* data, size_t len) override;
+  bool outputBackedUp() const override { return write_backed_up_; }
+  void closeOutput() override;
+
   // RequestParserDelegate
   void onRequestHead(RequestHead&& head) override;
   void onRequestBody(const char* data, size_t len) override;
@@ -69,6 +85,15 @@ class ServerConnection final : public Exchange, private RequestParserDelegate {
   static void onShutdown(uv_shutdown_t* req, int status);
   static void onClose(uv_handle_t* handle);
 
+  // Bytes from the client (decrypted, with TLS), and the end of its input.
+  void onInput(const char* data, size_t len);
+  void onInputEnd();
+  void handleTlsInput(const char* data, size_t len);
+  void onHandshakeDone();
+  void onHandshakeFailed(bool timeout);
+  // Writes what the TLS session produced to the socket.
+  void flushTls();
+  void writeRaw(const uv_buf_t* bufs, unsigned count);
   void processInput(const char* data, size_t len);
   void onParseError(int status, const std::string& message);
   void finishExchange();
@@ -87,6 +112,10 @@ class ServerConnection final : public Exchange, private RequestParserDelegate {
   Worker& worker_;
   Limits limits_;
   uv_tcp_t tcp_;
+  std::shared_ptr<const TlsServerContext> tls_context_;
+  std::unique_ptr<TlsStream> tls_;  // HTTPS connections
+  bool tls_bytes_seen_ = false;      // some of a ClientHello arrived
+  std::unique_ptr<Http2Connection> h2_;  // when ALPN selected "h2"; destroyed with the connection
   std::unique_ptr<Timer> timer_;
   TimerPurpose timer_purpose_ = TimerPurpose::kNone;
   RequestParser parser_;

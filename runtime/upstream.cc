@@ -12,6 +12,8 @@
 #include "runtime/head_scanner.h"
 #include "runtime/metrics.h"
 #include "runtime/origin_health.h"
+#include "runtime/tls_context.h"
+#include "runtime/tls_stream.h"
 
 namespace isogate {
 
@@ -20,6 +22,11 @@ namespace {
 constexpr size_t kBodyHighWater = 256 * 1024;
 constexpr size_t kBodyLowWater = 64 * 1024;
 constexpr size_t kReadBufferSize = 64 * 1024;
+// Plaintext encrypted per TLS write, so the session's output buffer stays small.
+constexpr size_t kTlsWriteChunk = 64 * 1024;
+// At most one TLS failure line per address in this interval (a broken
+// certificate would otherwise log once per request).
+constexpr uint64_t kTlsLogIntervalMs = 10000;
 
 uint64_t nowNs() { return uv_hrtime(); }
 }  // namespace
@@ -63,6 +70,16 @@ class AddressPool {
   // Called by a connection when it closes.
   void onConnectionClosed(UpstreamConnection* connection, bool was_idle);
 
+  // https:// addresses: the client TLS settings, the session to resume
+  // (kept per address), and the throttled log line for a failed handshake.
+  const TlsClientContext* tls() const { return origin_.tls(); }
+  SSL_SESSION* tlsSession() const { return tls_session_; }
+  void storeTlsSession(SSL_SESSION* session) {
+    if (tls_session_) SSL_SESSION_free(tls_session_);
+    tls_session_ = session;
+  }
+  void logTlsFailure(const std::string& reason);
+
  private:
   void serveQueue();
 
@@ -72,6 +89,9 @@ class AddressPool {
   std::deque<UpstreamConnection*> idle_;
   std::deque<UpstreamRequest*> queue_;
   bool destroying_ = false;
+  SSL_SESSION* tls_session_ = nullptr;
+  uint64_t tls_logged_ms_ = 0;
+  uint64_t tls_suppressed_ = 0;
 };
 
 // One TCP connection to an origin, carrying one exchange at a time.
@@ -110,6 +130,12 @@ class UpstreamConnection {
   static int onMessageComplete(llhttp_t* p);
 
   void startConnect(const sockaddr* addr);
+  // TCP (and, for https, the TLS handshake) is up: start or park.
+  void onTransportReady();
+  void continueTlsHandshake();
+  void handleTlsInput(const char* data, size_t len);
+  void writeRaw(const char* data, size_t len);
+  void flushTls();
   void startExchange();
   void notifyIfDrained();
   void handleInput(const char* data, size_t len);
@@ -144,6 +170,7 @@ class UpstreamConnection {
   bool resolving_ = false;      // a getaddrinfo request is outstanding
   bool handle_closed_ = false;  // onClose ran
   std::unique_ptr<char[]> read_buffer_;
+  std::unique_ptr<TlsStream> tls_;  // https:// addresses
 };
 
 // ---------------- UpstreamRequest ----------------
@@ -325,6 +352,7 @@ void UpstreamRequest::onQueueTimeout() {
 OriginPool::OriginPool(uv_loop_t* loop, const OriginConfig& origin, const Limits& limits, OriginHealth* health)
     : loop_(loop), origin_(origin), max_head_bytes_(limits.header_bytes), health_(health) {
   if (origin_.addresses.empty()) origin_.addresses = {origin_.parsed};
+  if (origin_.parsed.scheme == "https" && !origin_.tls_client) origin_.tls_client = TlsClientContext::systemDefault();
   for (const OriginUrl& address : origin_.addresses) {
     addresses_.push_back(std::make_unique<AddressPool>(*this, address));
   }
@@ -343,6 +371,7 @@ size_t OriginPool::pickAddress(uint64_t tried, size_t previous) {
 
 AddressPool::~AddressPool() {
   destroying_ = true;
+  storeTlsSession(nullptr);
   while (!idle_.empty()) {
     UpstreamConnection* c = idle_.front();
     idle_.pop_front();
@@ -404,6 +433,20 @@ void AddressPool::onConnectionClosed(UpstreamConnection* connection, bool was_id
     }
   }
   if (!destroying_) serveQueue();
+}
+
+void AddressPool::logTlsFailure(const std::string& reason) {
+  const uint64_t now = uv_now(loop());
+  if (tls_logged_ms_ != 0 && now - tls_logged_ms_ < kTlsLogIntervalMs) {
+    ++tls_suppressed_;
+    return;
+  }
+  std::string suppressed =
+      tls_suppressed_ ? " (" + std::to_string(tls_suppressed_) + " more since the last report)" : "";
+  fprintf(stderr, "isogate: origin %s: TLS handshake with %s failed: %s%s\n", config().name.c_str(),
+          address_.authority().c_str(), reason.c_str(), suppressed.c_str());
+  tls_logged_ms_ = now;
+  tls_suppressed_ = 0;
 }
 
 void AddressPool::serveQueue() {
@@ -491,17 +534,85 @@ void UpstreamConnection::onConnect(uv_connect_t* req, int status) {
     return;
   }
   uv_tcp_nodelay(&self->tcp_, 1);
-  self->timer_->stop();
   self->reading_ = true;
   uv_read_start(reinterpret_cast<uv_stream_t*>(&self->tcp_), onAlloc, onRead);
-  if (self->request_) {
-    self->state_ = State::kActive;
-    self->startExchange();
+  if (const TlsClientContext* tls = self->pool_.tls()) {
+    // The handshake runs under the connect timeout; the connection counts as
+    // established (request bytes may be written) only once it is done.
+    const OriginUrl& url = self->pool_.address();
+    AddressPool* pool = &self->pool_;
+    self->tls_ = TlsStream::client(tls->context(), url.host, tls->verify(), pool->tlsSession(),
+                                   [pool](SSL_SESSION* session) { pool->storeTlsSession(session); });
+    if (!self->tls_) {
+      self->pool_.logTlsFailure("cannot set up TLS");
+      self->failExchange(UpstreamError::kConnectFailed);
+      self->close();
+      return;
+    }
+    self->continueTlsHandshake();
+    return;
+  }
+  self->onTransportReady();
+}
+
+void UpstreamConnection::onTransportReady() {
+  timer_->stop();
+  if (request_) {
+    state_ = State::kActive;
+    startExchange();
   } else {
     // The request went away while we connected: keep the connection.
-    self->state_ = State::kIdle;
-    self->pool_.release(self);
+    state_ = State::kIdle;
+    pool_.release(this);
   }
+}
+
+void UpstreamConnection::continueTlsHandshake() {
+  TlsStream::Result result = tls_->handshake();
+  flushTls();
+  if (state_ == State::kClosed) return;
+  if (result == TlsStream::Result::kWantMore) return;
+  if (result != TlsStream::Result::kOk) {
+    // A certificate that does not verify is a connection failure (502).
+    pool_.logTlsFailure(tls_->errorText());
+    failExchange(UpstreamError::kConnectFailed);
+    close();
+    return;
+  }
+  onTransportReady();
+}
+
+void UpstreamConnection::handleTlsInput(const char* data, size_t len) {
+  tls_->feed(data, len);
+  if (!tls_->handshakeDone()) {
+    continueTlsHandshake();
+    if (state_ == State::kClosed || !tls_->handshakeDone()) return;
+  }
+  // Decrypt into the read buffer: its ciphertext is already inside the session.
+  char* plain = read_buffer_.get();
+  while (state_ != State::kClosed) {
+    size_t n = 0;
+    TlsStream::Result result = tls_->read(plain, kReadBufferSize, &n);
+    if (result == TlsStream::Result::kOk) {
+      if (state_ != State::kActive || !request_) {
+        close();  // response bytes on an idle connection: the origin is out of step
+        return;
+      }
+      handleInput(plain, n);
+      continue;
+    }
+    flushTls();  // post-handshake messages may want an answer
+    if (result == TlsStream::Result::kWantMore) return;
+    handleEof();  // close_notify or a fatal error
+    return;
+  }
+}
+
+void UpstreamConnection::flushTls() {
+  std::string_view out = tls_->pendingOutput();
+  if (out.empty()) return;
+  writeRaw(out.data(), out.size());
+  tls_->clearOutput();
 }
 
 void UpstreamConnection::attach(UpstreamRequest* request) {
@@ -560,6 +671,20 @@ void UpstreamConnection::flushPending() {
 }
 
 void UpstreamConnection::write(const char* data, size_t len) {
+  if (!tls_) {
+    writeRaw(data, len);
+    return;
+  }
+  while (len > 0 && state_ != State::kClosed) {
+    size_t chunk = len < kTlsWriteChunk ? len : kTlsWriteChunk;
+    if (!tls_->write(data, chunk)) return;  // the read side reports the failure
+    flushTls();
+    data += chunk;
+    len -= chunk;
+  }
+}
+
+void UpstreamConnection::writeRaw(const char* data, size_t len) {
   uv_buf_t buf = uv_buf_init(const_cast<char*>(data), len);
   size_t written = 0;
   if (write_queued_ == 0) {
@@ -616,6 +741,11 @@ void UpstreamConnection::onAlloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
 void UpstreamConnection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto* self = static_cast<UpstreamConnection*>(stream->data);
   if (nread > 0) {
+    if (self->tls_) {
+      // Ciphertext may arrive on an idle connection (TLS 1.3 session tickets).
+      self->handleTlsInput(buf->base, static_cast<size_t>(nread));
+      return;
+    }
     if (self->state_ != State::kActive || !self->request_) {
       // Bytes on an idle connection: the origin is out of step; drop it.
       self->close();
@@ -729,6 +859,13 @@ void UpstreamConnection::close() {
     request->connection_ = nullptr;
   }
   timer_.reset();
+  if (tls_ && tls_->handshakeDone()) {
+    tls_->shutdown();  // close_notify, best effort
+    std::string_view out = tls_->pendingOutput();
+    uv_buf_t buf = uv_buf_init(const_cast<char*>(out.data()), out.size());
+    if (write_queued_ == 0 && !out.empty()) uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1);
+    tls_->clearOutput();
+  }
   pool_.onConnectionClosed(this, was_idle);
   if (resolving_) uv_cancel(reinterpret_cast<uv_req_t*>(&resolve_req_));
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), onClose);

@@ -26,6 +26,7 @@ class UpstreamConnection;
 class OriginPool;
 class AddressPool;
 class OriginHealth;
+class TlsClientContext;
 
 enum class UpstreamError {
   kConnectFailed,    // refused, unreachable, DNS failure
@@ -158,6 +159,8 @@ class OriginPool {
   uv_loop_t* loop() const { return loop_; }
   size_t maxHeadBytes() const { return max_head_bytes_; }
   OriginHealth* health() const { return health_; }
+  // Client TLS settings for https:// origins, null for http://.
+  const TlsClientContext* tls() const { return origin_.tls_client.get(); }
 
  private:
   friend class UpstreamRequest;

@@ -10,6 +10,7 @@
 #include "runtime/request_id.h"
 #include "runtime/script_handler.h"
 #include "runtime/server_connection.h"
+#include "runtime/tls_context.h"
 
 namespace isogate {
 
@@ -28,14 +29,18 @@ Worker::Worker(Options options, std::shared_ptr<const Deployment> deployment, Lo
   uv_check_init(&loop_, &check_);
   check_.data = this;
   access_log_ = std::make_unique<AccessLog>(&loop_, options_.log_format, log_output_);
+  tls_context_ = deployment->tlsServer();
   instance_ = std::make_shared<DeploymentInstance>(*this, std::move(deployment));
-  for (int fd : options_.listen_fds) {
-    auto* tcp = new uv_tcp_t;
-    uv_tcp_init(&loop_, tcp);
-    tcp->data = this;
-    uv_tcp_open(tcp, fd);
-    listeners_.push_back(tcp);
-  }
+  for (int fd : options_.listen_fds) addListener(fd, false);
+  for (int fd : options_.tls_listen_fds) addListener(fd, true);
+}
+
+void Worker::addListener(int fd, bool secure) {
+  auto* listener = new Listener{{}, this, secure};
+  uv_tcp_init(&loop_, &listener->tcp);
+  listener->tcp.data = listener;
+  uv_tcp_open(&listener->tcp, fd);
+  listeners_.push_back(listener);
 }
 
 Worker::~Worker() {
@@ -44,8 +49,8 @@ Worker::~Worker() {
 }
 
 void Worker::start() {
-  for (uv_tcp_t* tcp : listeners_) {
-    uv_listen(reinterpret_cast<uv_stream_t*>(tcp), 1024, onConnection);
+  for (Listener* listener : listeners_) {
+    uv_listen(reinterpret_cast<uv_stream_t*>(&listener->tcp), 1024, onConnection);
   }
   thread_ = std::thread([this] { run(); });
 }
@@ -80,6 +85,9 @@ void Worker::setDeployment(std::shared_ptr<const Deployment> deployment) {
         retiring_timer_->unref();
       }
     }
+    // New handshakes use the new certificates; established connections
+    // keep the context they started with.
+    if (deployment->tlsServer()) tls_context_ = deployment->tlsServer();
     instance_ = std::make_shared<DeploymentInstance>(*this, std::move(deployment));
     instance_->prepareSpare();
   });
@@ -102,8 +110,9 @@ void Worker::drain(uint64_t grace_ms) {
 void Worker::beginDrain(uint64_t grace_ms) {
   if (draining_) return;
   draining_ = true;
-  for (uv_tcp_t* tcp : listeners_) {
-    uv_close(reinterpret_cast<uv_handle_t*>(tcp), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+  for (Listener* listener : listeners_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&listener->tcp),
+             [](uv_handle_t* h) { delete reinterpret_cast<Listener*>(h); });
   }
   listeners_.clear();
   for (ServerConnection* c = connections_; c;) {
@@ -137,9 +146,15 @@ void Worker::maybeFinish() {
 }
 
 void Worker::onConnection(uv_stream_t* server, int status) {
-  auto* self = static_cast<Worker*>(server->data);
+  auto* listener = static_cast<Listener*>(server->data);
+  Worker* self = listener->worker;
   if (status != 0 || self->draining_) return;
-  auto* connection = new ServerConnection(*self, self->deployment().config().limits);
+  std::shared_ptr<const TlsServerContext> tls;
+  if (listener->secure) {
+    tls = self->tls_context_;
+    if (!tls) return;  // cannot happen: HTTPS listeners start with certificates
+  }
+  auto* connection = new ServerConnection(*self, self->deployment().config().limits, std::move(tls));
   connection->accept(server);
 }
 

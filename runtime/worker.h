@@ -24,12 +24,14 @@
 namespace isogate {
 
 class ServerConnection;
+class TlsServerContext;
 
 class Worker {
  public:
   struct Options {
     int index = 0;
     std::vector<int> listen_fds;  // bound, listening sockets; the worker owns them
+    std::vector<int> tls_listen_fds;  // the same for HTTPS (needs a deployment with "tls")
     AccessLog::Format log_format = AccessLog::Format::kJson;
     bool dev = false;
   };
@@ -86,6 +88,7 @@ class Worker {
   void scheduleDeferred();
   static void onConnection(uv_stream_t* server, int status);
   void beginDrain(uint64_t grace_ms);
+  void addListener(int fd, bool secure);
   void pruneRetiring();
   void maybeFinish();
 
@@ -95,7 +98,15 @@ class Worker {
   std::shared_ptr<LoopMailbox> mailbox_;
   uv_idle_t idle_;    // keeps poll from blocking while deferred work waits
   uv_check_t check_;  // runs deferred work after each iteration's I/O
-  std::vector<uv_tcp_t*> listeners_;
+  struct Listener {
+    uv_tcp_t tcp;  // first: the close callback frees the Listener through it
+    Worker* worker;
+    bool secure;
+  };
+  std::vector<Listener*> listeners_;
+  // The certificates new HTTPS connections use: the newest deployment's
+  // (a deployment without "tls" leaves the previous ones in place).
+  std::shared_ptr<const TlsServerContext> tls_context_;
   std::unique_ptr<char[]> read_buffer_;
   std::unique_ptr<AccessLog> access_log_;
   std::shared_ptr<DeploymentInstance> instance_;

@@ -412,10 +412,36 @@ TEST(ConfigTest, MissingRequiredKeys) {
             "isogate.json: routes[0].bindings.L.period: missing required key");
 }
 
-TEST(ConfigTest, TlsIsNotAvailableYet) {
+TEST(ConfigTest, TlsSection) {
   EXPECT_NO_THROW(parseConfig(R"({ "tls": null })", "isogate.json"));
-  EXPECT_EQ(errorFor(R"({ "tls": { "cert": "a.pem" } })"),
-            "isogate.json: tls: HTTPS listeners are not available in this build yet");
+  EXPECT_EQ(errorFor(R"({ "tls": { "cert": "a.pem" } })"), "isogate.json: tls.cert: unknown key");
+  EXPECT_EQ(errorFor(R"({ "tls": { "listen": ["127.0.0.1:0"] } })"),
+            "isogate.json: tls.certificates: missing required key");
+  EXPECT_EQ(errorFor(R"({ "tls": { "listen": ["127.0.0.1:0"], "certificates": [] } })"),
+            "isogate.json: tls.certificates: must not be empty");
+  EXPECT_EQ(errorFor(R"({ "tls": { "listen": ["127.0.0.1:0"], "certificates": [{ "cert": "a.pem" }] } })"),
+            "isogate.json: tls.certificates[0].key: missing required key");
+  EXPECT_EQ(errorFor(R"({ "tls": { "listen": ["127.0.0.1:0"], "certificates": [{ "cert": "a", "key": "b" }],
+                                   "min_version": "1.1" } })"),
+            "isogate.json: tls.min_version: expected \"1.2\" or \"1.3\"");
+  EXPECT_EQ(errorFor(R"({ "tls": { "listen": ["127.0.0.1:0"],
+                                   "certificates": [{ "cert": "/nonexistent/a.pem", "key": "b" }] } })"),
+            "isogate.json: tls.certificates[0].cert: cannot read \"/nonexistent/a.pem\": No such file or directory");
+}
+
+TEST(ConfigTest, TlsListenNeedsItsOwnPort) {
+  EXPECT_EQ(errorFor(R"({ "listen": ["0.0.0.0:8080"], "tls": { "listen": ["127.0.0.1:8080"],
+                                                               "certificates": [{ "cert": "a", "key": "b" }] } })"),
+            "isogate.json: tls.listen[0]: port 8080 is also in \"listen\" (0.0.0.0:8080); HTTPS needs a port of its own");
+}
+
+TEST(ConfigTest, OriginTlsOptionsNeedHttps) {
+  EXPECT_EQ(errorFor(R"({ "origins": { "o": { "url": "http://a", "tls_verify": false } } })"),
+            "isogate.json: origins.o.tls_verify: only https:// origins verify certificates");
+  EXPECT_EQ(errorFor(R"({ "origins": { "o": { "url": "http://a", "ca": "ca.pem" } } })"),
+            "isogate.json: origins.o.ca: only https:// origins use a CA file");
+  Config config = parseConfig(R"({ "origins": { "o": { "url": "https://a", "tls_verify": false } } })", "isogate.json");
+  EXPECT_FALSE(config.origins.at("o").tls_verify);
 }
 
 // --- Listen addresses ----------------------------------------------------------------
@@ -787,10 +813,9 @@ TEST_F(ConfigBindingTest, JwtSecretForms) {
             "routes[0].bindings.AUTH.secret.type: expected \"secret\"");
 }
 
-TEST_F(ConfigBindingTest, JwtHttpsJwksNeedsTls) {
+TEST_F(ConfigBindingTest, JwtHttpsJwksIsAllowed) {
   EXPECT_EQ(error(R"({ "AUTH": { "type": "jwt", "algorithms": ["RS256"], "jwks_url": "https://a.example/jwks" } })"),
-            "routes[0].bindings.AUTH.jwks_url: https:// JWKS URLs need TLS to origins, which this build does not have "
-            "yet; serve the JWKS over http:// on a trusted network or use \"jwks_file\"");
+            "(no error)");
 }
 
 TEST_F(ConfigBindingTest, JwtKeySources) {

@@ -137,8 +137,8 @@ TEST(MetricsTest, ExpositionHasEveryFamilySortedWithHelpAndType) {
       "isogate_ratelimit_fail_open_total", "isogate_ratelimit_rejected_total",
       "isogate_request_duration_seconds", "isogate_requests_by_key_total",
       "isogate_requests_total",           "isogate_script_cpu_seconds_total",
-      "isogate_script_errors_total",      "isogate_upstream_duration_seconds",
-      "isogate_upstream_requests_total"};
+      "isogate_script_errors_total",      "isogate_tls_handshake_errors_total",
+      "isogate_upstream_duration_seconds", "isogate_upstream_requests_total"};
   EXPECT_EQ(families, expected);
   EXPECT_NE(text.find("# TYPE isogate_request_duration_seconds histogram\n"), std::string::npos);
   EXPECT_NE(text.find("# TYPE isogate_requests_total counter\n"), std::string::npos);

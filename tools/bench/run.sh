@@ -14,6 +14,9 @@
 #   jwt      JWT verify through env.AUTH.verify() vs Node.js, and limit()
 #            in an isolate (micro.sh).
 #   kv       kv_bench: KV store get/put and rate counters (micro.sh).
+#   tls      HTTPS hello route vs nginx `return 200` over TLS: keep-alive
+#            req/s and new-handshake rate, ECDSA P-256 (tls.sh; not in the
+#            default list: BENCH_STAGES=tls tools/bench/run.sh)
 # Everything it started is stopped and the temp dir removed on exit.
 #
 # Environment (defaults in brackets):
@@ -72,7 +75,7 @@ KEEP=${BENCH_KEEP:-0}
 QUIET=${BENCH_QUIET:-10}
 STAGES=" ${BENCH_STAGES:-wrk fixed runtime jwt kv} "
 for stage in $STAGES; do
-  case $stage in wrk | fixed | runtime | jwt | kv) ;; *) echo "bench: error: unknown stage '$stage' (known: wrk fixed runtime jwt kv)" >&2; exit 1 ;; esac
+  case $stage in wrk | fixed | runtime | jwt | kv | tls) ;; *) echo "bench: error: unknown stage '$stage' (known: wrk fixed runtime jwt kv tls)" >&2; exit 1 ;; esac
 done
 has_stage() { [[ "$STAGES" == *" $1 "* ]]; }
 
@@ -570,6 +573,13 @@ if has_stage runtime; then script_runtime_measures; fi
 
 # JWT verify and limit() in an isolate, kv_bench (micro.sh).
 micro_measures
+
+# HTTPS vs nginx (tls.sh starts and stops its own servers).
+if has_stage tls; then
+  echo
+  ISOGATE_BIN=$ISOGATE NGINX_BIN=$NGINX WRK_BIN=$WRK BENCH_PIN=$PIN BENCH_CPU_LOAD=$CPU_LOAD \
+    BENCH_CPU_PROXY=$CPU_PROXY BENCH_DURATION=$DURATION "$here/tls.sh"
+fi
 
 # Anything the servers said beyond their start-up line is worth a look.
 for f in "$TMP"/*/error.log "$TMP"/*/stderr.log; do

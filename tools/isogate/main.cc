@@ -10,6 +10,7 @@
 #include "runtime/config.h"
 #include "runtime/deployment.h"
 #include "runtime/gateway.h"
+#include "runtime/tls_context.h"
 
 namespace {
 
@@ -21,6 +22,9 @@ int runCheck(const std::string& file) {
     isogate::Deployment deployment(isogate::loadConfig(file), isogate::Deployment::Use::kCheck);
     const isogate::Config& config = deployment.config();
     for (const std::string& warning : isogate::inactiveSettings(config)) {
+      fprintf(stderr, "warning: %s\n", warning.c_str());
+    }
+    for (const std::string& warning : isogate::tlsWarnings(config)) {
       fprintf(stderr, "warning: %s\n", warning.c_str());
     }
     fprintf(stderr, "%s: ok (%zu routes, %zu origins)\n", file.c_str(), config.routes.size(),
@@ -47,6 +51,11 @@ int main(int argc, char** argv) {
   CLI::App* dev = app.add_subcommand("dev", "Run locally: one worker, pretty logs, reload on change");
   dev->add_option("-c,--config", dev_options.config_file, "Config file")->capture_default_str();
   CLI::Option* port_opt = dev->add_option("--port", dev_port, "Port on 127.0.0.1 (default 8787)");
+  uint16_t dev_tls_port = 0;
+  dev->add_flag("--tls", dev_options.tls,
+                "Also listen with HTTPS (a self-signed certificate for localhost is made under .isogate/tls/)");
+  CLI::Option* tls_port_opt =
+      dev->add_option("--tls-port", dev_tls_port, "HTTPS port on 127.0.0.1 (default: the HTTP port + 1)");
 
   isogate::GatewayOptions serve_options;
   CLI::App* serve = app.add_subcommand("serve", "Run in production: workers, JSON access logs");
@@ -78,6 +87,7 @@ int main(int argc, char** argv) {
   if (status->selected()) return isogate::runStatusCommand(*status);
   if (*dev) {
     if (*port_opt) dev_options.port = dev_port;
+    if (*tls_port_opt) dev_options.tls_port = dev_tls_port;
     return isogate::runGateway(dev_options);
   }
   if (*serve) return isogate::runGateway(serve_options);
