@@ -362,11 +362,16 @@ class UpstreamFetch final : public HostBody, public UpstreamResponseHandler, pub
     if (resolver_.IsEmpty()) return;
     v8::Isolate* isolate = instance_.isolate();
     std::shared_ptr<RequestContext> request = request_;
+    // Rejecting may finish the request and destroy its resources, this
+    // fetch's owner among them, inside runFromHost.
+    ScriptInstance& instance = instance_;
+    const uint64_t id = pending_id_;
     instance_.runFromHost(request, [&] {
       v8::Local<v8::Promise::Resolver> resolver = resolver_.Get(isolate);
       resolver_.Reset();
       reject(isolate, resolver, v8::Exception::TypeError(v8Str(isolate, message)));
     });
+    if (id != 0 && instance.resource(id) == nullptr) return;  // destroyed with the request
     if (pending_id_) release();
   }
 
@@ -426,6 +431,10 @@ class BodyReader final : public HostResource, public BodySink {
     body_ = nullptr;
     v8::Isolate* isolate = instance_.isolate();
     std::shared_ptr<RequestContext> request = request_;
+    // Settling the promise may finish the request, whose resources (this
+    // reader among them) are then destroyed inside runFromHost.
+    ScriptInstance& instance = instance_;
+    const uint64_t id = id_;
     instance_.runFromHost(request, [&] {
       v8::Local<v8::Context> context = instance_.context();
       v8::Local<v8::Promise::Resolver> resolver = resolver_.Get(isolate);
@@ -439,7 +448,7 @@ class BodyReader final : public HostResource, public BodySink {
       data_.clear();
       resolver->Resolve(context, v8::ArrayBuffer::New(isolate, std::move(store))).Check();
     });
-    instance_.removeResource(id_);  // destroys this
+    instance.removeResource(id);  // destroys this, unless the request's end already did
   }
 
   ScriptInstance& instance_;
