@@ -37,8 +37,9 @@ std::string cacheKeyUrl(std::string_view url) {
   size_t end = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, end);
   if (size_t at = authority.rfind('@'); at != std::string_view::npos) authority = authority.substr(at + 1);
-  std::string path = end == std::string_view::npos ? "/" : std::string(rest.substr(end));
-  if (path[0] == '?') path.insert(0, "/");
+  std::string path;
+  if (end == std::string_view::npos || rest[end] == '?') path.push_back('/');
+  if (end != std::string_view::npos) path.append(rest.substr(end));
   return cache::requestUrl(scheme, authority, path);
 }
 

@@ -505,7 +505,9 @@ TEST_F(KeySpkiTest, CachedVerifyContextsFollowTheirKeys) {
     EXPECT_TRUE(verifyEcdsa(*key, Hash::kSha256, kMessage, sig)) << i;
     EXPECT_FALSE(verifyEcdsa(*key, Hash::kSha256, kMessage, flipBit(sig, 3))) << i;
     EXPECT_TRUE(verifyEcdsa(*key, Hash::kSha256, kMessage, sig)) << i;
-    if (!previous_sig.empty()) EXPECT_FALSE(verifyEcdsa(*key, Hash::kSha256, kMessage, previous_sig)) << i;
+    if (!previous_sig.empty()) {
+      EXPECT_FALSE(verifyEcdsa(*key, Hash::kSha256, kMessage, previous_sig)) << i;
+    }
     previous_sig = sig;
   }
 }

@@ -290,7 +290,9 @@ TEST_F(CacheJsTest, StreamedBinaryBodyIsCapturedAndServedByteForByte) {
     EXPECT_TRUE(r.complete) << i;
     EXPECT_EQ(checker.bytes(), kSize) << i;
     EXPECT_TRUE(checker.ok()) << i;
-    if (i > 0) EXPECT_EQ(r.header("Cache-Status").value_or("").rfind("isogate; hit", 0), 0u) << i;
+    if (i > 0) {
+      EXPECT_EQ(r.header("Cache-Status").value_or("").rfind("isogate; hit", 0), 0u) << i;
+    }
   }
   EXPECT_EQ(originHits("/blob"), 1u);
 }
