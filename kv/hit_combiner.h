@@ -3,9 +3,10 @@
 // the same moment do not queue on the LMDB writer lock one transaction
 // each (a futex hand-over per hit, slow on VMs): the first becomes the
 // combiner and counts everything queued meanwhile in one transaction
-// (RateCounters::hitBatch); the others wait for their answer. One thread
-// alone pays two uncontended mutex operations.
+// (RateCounters::hitBatch); the others spin briefly for their answer, then
+// sleep. One thread alone pays two uncontended mutex operations.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -34,16 +35,28 @@ class HitCombiner {
     uint64_t now_ms;
     RateDecision decision;
     Status status;
-    bool done = false;
+    std::atomic<bool> done{false};  // set by the combiner after decision and status
   };
 
-  void combine(std::unique_lock<std::mutex>& lock);
+  // Guards the queue for a few instructions at a time: spinning beats a
+  // futex hand-over there.
+  class SpinLock {
+   public:
+    void lock();
+    void unlock() { locked_.store(false, std::memory_order_release); }
+
+   private:
+    std::atomic<bool> locked_{false};
+  };
+
+  void combine(std::unique_lock<SpinLock>& lock);
 
   BatchFn batch_;
-  std::mutex mu_;
-  std::condition_variable answered_;
+  SpinLock mu_;
+  std::condition_variable_any answered_;
   std::vector<Pending*> queue_;  // guarded by mu_
   bool combining_ = false;       // guarded by mu_
+  int sleepers_ = 0;             // waiters blocked on answered_; guarded by mu_
 };
 
 }  // namespace isogate::kv
