@@ -6,8 +6,12 @@
 #include <memory>
 #include <string>
 
+#include "bindings/cache.h"
 #include "bindings/js_installer.h"
 #include "bindings/registry.h"
+#include "cache/policy.h"
+#include "cache/store.h"
+#include "runtime/cache_wait.h"
 #include "runtime/deployment.h"
 #include "runtime/js_errors.h"
 #include "runtime/js_headers.h"
@@ -57,13 +61,34 @@ void reject(v8::Isolate* isolate, v8::Local<v8::Promise::Resolver> resolver, v8:
   resolver->Reject(isolate->GetCurrentContext(), error).Check();
 }
 
+// What the response cache does for one fetch() with cacheTtl.
+struct FetchCachePlan {
+  cache::Store* store = nullptr;
+  std::string url;             // the URL actually fetched, as cache keys spell it
+  std::string key;             // cache::makeKey("", url): the HTTP cache, shared with caches.default
+  HeaderList request_headers;  // for the response's Vary
+  cache::RequestFacts facts;
+  int64_t ttl_s = 0;           // cacheTtl: wins over the origin's freshness
+  cache::Forward forward = cache::Forward::kMiss;  // why the origin is asked
+  bool lookup = false;         // GET or HEAD the request allows a stored answer for
+  bool may_store = false;      // a GET without a body
+  cache::FillLeader leader;    // set while this fetch fills the key for waiters
+};
+
 // One fetch: the pending promise until the response head arrives, then the
 // response body as a host body. Owned by a PendingFetch resource while the
 // promise is pending, then by the body handle (or whoever took it).
+//
+// With a FetchCachePlan (cacheTtl), a fresh stored response answers without
+// contacting the origin; on a miss the first request for the key fetches
+// while concurrent ones (on any worker) wait for it, and the response is
+// captured into the store as its body passes (up to the per-entry cap),
+// whether JavaScript reads it or it streams to the client.
 class UpstreamFetch final : public HostBody, public UpstreamResponseHandler, public BodySink {
  public:
-  UpstreamFetch(ScriptInstance& instance, std::shared_ptr<RequestContext> request, std::string url)
-      : instance_(instance), request_(std::move(request)), url_(std::move(url)) {}
+  UpstreamFetch(ScriptInstance& instance, std::shared_ptr<RequestContext> request, std::string url,
+                std::unique_ptr<FetchCachePlan> cache_plan = nullptr)
+      : instance_(instance), request_(std::move(request)), url_(std::move(url)), cache_(std::move(cache_plan)) {}
 
   // Returns false, having touched neither the promise nor the origin, when
   // the origin's circuit breaker is open; the caller then rejects and drops us.
@@ -73,19 +98,10 @@ class UpstreamFetch final : public HostBody, public UpstreamResponseHandler, pub
     resolver_.Reset(instance_.isolate(), resolver);
     // A failure inside start() must not destroy us before we return.
     starting_ = true;
-    upstream_ = std::make_unique<UpstreamRequest>(pool, std::move(head), *this);
-    if (!upstream_->start()) {
-      upstream_.reset();
+    if (!answerFromCache(pool, head) && !sendUpstream(pool, std::move(head), std::move(request_body), body_bytes)) {
       resolver_.Reset();
       starting_ = false;
       return false;
-    }
-    if (upstream_ && request_body) {
-      request_body_ = std::move(request_body);
-      request_body_->start(this);
-    } else if (upstream_) {
-      if (!body_bytes.empty()) upstream_->sendBody(body_bytes.data(), body_bytes.size());
-      if (upstream_) upstream_->finishBody();
     }
     starting_ = false;
     if (finished_ && pending_id_) instance_.removeResource(pending_id_);  // destroys this
@@ -99,13 +115,153 @@ class UpstreamFetch final : public HostBody, public UpstreamResponseHandler, pub
   void resume() override {
     if (upstream_) upstream_->resumeResponse();
   }
-  void cancel() override { upstream_.reset(); }
+  void cancel() override {
+    upstream_.reset();
+    builder_.reset();  // an incomplete response is never stored
+    endFill(false);
+  }
   std::optional<uint64_t> knownLength() const override { return length_; }
   bool deliveringSoon() const override { return in_input_; }
 
  private:
   void onBufferFull() override { pause(); }
   void onBufferDrained() override { resume(); }
+
+  bool sendUpstream(OriginPool& pool, UpstreamRequestHead head, std::unique_ptr<HostBody> request_body,
+                    const std::string& body_bytes) {
+    upstream_ = std::make_unique<UpstreamRequest>(pool, std::move(head), *this);
+    if (!upstream_->start()) {
+      upstream_.reset();
+      return false;
+    }
+    if (upstream_ && request_body) {
+      request_body_ = std::move(request_body);
+      request_body_->start(this);
+    } else if (upstream_) {
+      if (!body_bytes.empty()) upstream_->sendBody(body_bytes.data(), body_bytes.size());
+      if (upstream_) upstream_->finishBody();
+    }
+    return true;
+  }
+
+  // Looks the key up: true when the fetch is answered (a hit) or parked
+  // (waiting for another request's fill); false: go to the origin.
+  bool answerFromCache(OriginPool& pool, UpstreamRequestHead& head) {
+    if (!cache_ || !cache_->lookup) return false;
+    const int64_t now = cache::wallClockMs();
+    cache::Lookup found = cache_->store->lookup(cache_->key, cache_->request_headers, now);
+    if (found.result == cache::LookupResult::kHit) {
+      resolveFromEntry(found.entry, now, cache::cacheStatusHit());
+      return true;
+    }
+    cache_->forward = cache::forwardFor(found.result);
+    setCacheUse(*request_, CacheUse::kMiss);
+    if (!cache_->may_store) return false;
+    cache::Join join = cache_->store->join(cache_->key);
+    if (join.leader) {
+      cache_->leader = std::move(join.leader);
+      return false;
+    }
+    // Another request is fetching this key: wait for it (bounded), then look
+    // again or go to the origin ourselves (without joining again).
+    pool_ = &pool;
+    deferred_head_ = std::move(head);
+    Worker* worker = instance_.services().worker;
+    wait_ = std::make_unique<CacheWait>(instance_.loop(), worker->mailbox(), std::move(join.wait),
+                                        cacheWaitMs(pool.origin().timeout_ms),
+                                        [this](CacheWait::Result result) { onWaitDone(result); });
+    return true;
+  }
+
+  void onWaitDone(CacheWait::Result result) {
+    wait_.reset();  // allowed inside its own callback
+    if (result == CacheWait::Result::kStored) {
+      const int64_t now = cache::wallClockMs();
+      cache::Lookup found = cache_->store->lookup(cache_->key, cache_->request_headers, now);
+      if (found.result == cache::LookupResult::kHit) {
+        // Answered by the request we waited for: the origin was not contacted.
+        resolveFromEntry(found.entry, now,
+                         cache::cacheStatusForward(cache::Forward::kMiss, false, {}, 0, /*collapsed=*/true));
+        if (pending_id_) release();  // destroys this
+        return;
+      }
+      cache_->forward = cache::forwardFor(found.result);
+    }
+    starting_ = true;
+    const bool sent = sendUpstream(*pool_, std::move(deferred_head_), nullptr, std::string());
+    starting_ = false;
+    if (!sent) {
+      failPending("fetch to " + url_ + " failed: origin \"" + pool_->origin().name +
+                  "\" is unavailable (circuit breaker open)");
+      return;
+    }
+    if (finished_ && pending_id_) instance_.removeResource(pending_id_);  // destroys this
+  }
+
+  // Resolves the promise with a stored response (the body shares the
+  // stored bytes); the caller then drops this fetch.
+  void resolveFromEntry(const std::shared_ptr<const cache::CachedResponse>& entry, int64_t now,
+                        const std::string& cache_status) {
+    setCacheUse(*request_, CacheUse::kHit);
+    finished_ = true;
+    if (resolver_.IsEmpty()) return;
+    v8::Isolate* isolate = instance_.isolate();
+    std::shared_ptr<RequestContext> request = request_;
+    const bool not_modified = cache::notModified(*entry, cache_->facts);
+    const bool head = cache_->facts.method == "HEAD";
+    instance_.runFromHost(request, [&] {
+      v8::Local<v8::Context> context = instance_.context();
+      v8::Local<v8::Promise::Resolver> resolver = resolver_.Get(isolate);
+      resolver_.Reset();
+      v8::Local<v8::Array> parts =
+          storedResponseParts(instance_, request->id, entry, not_modified, head, cache_status, now);
+      v8::Local<v8::Value> all[5] = {parts->Get(context, 0).ToLocalChecked(), parts->Get(context, 1).ToLocalChecked(),
+                                     parts->Get(context, 2).ToLocalChecked(), parts->Get(context, 3).ToLocalChecked(),
+                                     v8Str(isolate, url_)};
+      resolver->Resolve(context, v8::Array::New(isolate, all, 5)).Check();
+    });
+  }
+
+  // At the response head: whether to capture it, and its Cache-Status.
+  void planCapture(ResponseHead& head, BodyFraming framing, uint64_t content_length) {
+    const int64_t now = cache::wallClockMs();
+    cache::StoreDecision decision = cache::decideStore(cache_->facts, head.status, head.headers, cache_->ttl_s, now);
+    bool stored = decision.store && cache_->may_store;
+    if (stored) {
+      std::optional<uint64_t> length;
+      if (framing == BodyFraming::kContentLength) length = content_length;
+      builder_.emplace(cache::EntryBuilder::from(
+          "", cache_->url, head.status, head.reason, head.headers, decision,
+          cache::varyValues(decision.vary_names, cache::fieldReader(cache_->request_headers)),
+          cache_->store->maxEntryBytes(), now, length));
+      if (builder_->overflowed()) {
+        builder_.reset();
+        stored = false;
+        decision.detail = "too-large";
+      }
+    }
+    if (!builder_) endFill(false);
+    head.headers.push_back(
+        {"Cache-Status", cache::cacheStatusForward(cache_->forward, stored,
+                                                   stored || cache_->forward == cache::Forward::kMethod
+                                                       ? std::string()
+                                                       : decision.detail)});
+  }
+
+  // The captured response is complete: store it before the client (or a
+  // waiter on another worker) can see the response end.
+  void storeCapture() {
+    if (!builder_) return;
+    std::shared_ptr<const cache::CachedResponse> entry = builder_->finish();
+    builder_.reset();
+    endFill(entry && cache_->store->insert(std::move(entry), cache::wallClockMs()));
+  }
+
+  void endFill(bool stored) {
+    if (cache_ && cache_->leader) {
+      cache_->leader.finish(stored ? cache::FillOutcome::kStored : cache::FillOutcome::kNotStored);
+    }
+  }
 
   // BodySink (the request body streamed to the origin)
   void onBodyData(const char* data, size_t len) override {
@@ -129,6 +285,7 @@ class UpstreamFetch final : public HostBody, public UpstreamResponseHandler, pub
 
   void onUpstreamHead(ResponseHead&& head, BodyFraming framing, uint64_t content_length) override {
     head_received_ = true;
+    if (cache_) planCapture(head, framing, content_length);
     in_input_ = true;  // the rest of this read (body bytes) follows; see onUpstreamInputProcessed
     if (framing == BodyFraming::kContentLength) length_ = content_length;
     const bool has_body = framing != BodyFraming::kNone;
@@ -154,7 +311,18 @@ class UpstreamFetch final : public HostBody, public UpstreamResponseHandler, pub
     });
   }
 
-  void onUpstreamBody(const char* data, size_t len) override { push(data, len); }
+  void onUpstreamBody(const char* data, size_t len) override {
+    if (builder_) {
+      captured_ += len;
+      if (!builder_->append(data, len)) {
+        builder_.reset();  // over the per-entry cap: passes through uncached
+        endFill(false);
+      } else if (length_ && captured_ == *length_) {
+        storeCapture();  // the last bytes: stored before the client has them all
+      }
+    }
+    push(data, len);
+  }
 
   void onUpstreamInputProcessed() override {
     in_input_ = false;
@@ -163,6 +331,7 @@ class UpstreamFetch final : public HostBody, public UpstreamResponseHandler, pub
 
   void onUpstreamComplete() override {
     in_input_ = false;
+    storeCapture();
     end();
     if (pending_id_) release();  // a bodiless response: we are done
   }
@@ -177,6 +346,8 @@ class UpstreamFetch final : public HostBody, public UpstreamResponseHandler, pub
   }
 
   void onUpstreamError(UpstreamError error) override {
+    builder_.reset();
+    endFill(false);
     if (head_received_) {
       fail();
       return;
@@ -191,11 +362,16 @@ class UpstreamFetch final : public HostBody, public UpstreamResponseHandler, pub
     if (resolver_.IsEmpty()) return;
     v8::Isolate* isolate = instance_.isolate();
     std::shared_ptr<RequestContext> request = request_;
+    // Rejecting may finish the request and destroy its resources, this
+    // fetch's owner among them, inside runFromHost.
+    ScriptInstance& instance = instance_;
+    const uint64_t id = pending_id_;
     instance_.runFromHost(request, [&] {
       v8::Local<v8::Promise::Resolver> resolver = resolver_.Get(isolate);
       resolver_.Reset();
       reject(isolate, resolver, v8::Exception::TypeError(v8Str(isolate, message)));
     });
+    if (id != 0 && instance.resource(id) == nullptr) return;  // destroyed with the request
     if (pending_id_) release();
   }
 
@@ -217,6 +393,13 @@ class UpstreamFetch final : public HostBody, public UpstreamResponseHandler, pub
   bool starting_ = false;
   bool finished_ = false;
   bool in_input_ = false;  // inside the upstream read that brought the head
+  // The response cache (fetch() with cacheTtl).
+  std::unique_ptr<FetchCachePlan> cache_;
+  std::optional<cache::EntryBuilder> builder_;  // capturing the response into the store
+  uint64_t captured_ = 0;
+  std::unique_ptr<CacheWait> wait_;             // waiting for another request's fill
+  OriginPool* pool_ = nullptr;                  // for the request sent after waiting
+  UpstreamRequestHead deferred_head_;
 };
 
 // Reads a host body completely for text()/json()/arrayBuffer().
@@ -248,6 +431,10 @@ class BodyReader final : public HostResource, public BodySink {
     body_ = nullptr;
     v8::Isolate* isolate = instance_.isolate();
     std::shared_ptr<RequestContext> request = request_;
+    // Settling the promise may finish the request, whose resources (this
+    // reader among them) are then destroyed inside runFromHost.
+    ScriptInstance& instance = instance_;
+    const uint64_t id = id_;
     instance_.runFromHost(request, [&] {
       v8::Local<v8::Context> context = instance_.context();
       v8::Local<v8::Promise::Resolver> resolver = resolver_.Get(isolate);
@@ -261,7 +448,7 @@ class BodyReader final : public HostResource, public BodySink {
       data_.clear();
       resolver->Resolve(context, v8::ArrayBuffer::New(isolate, std::move(store))).Check();
     });
-    instance_.removeResource(id_);  // destroys this
+    instance.removeResource(id);  // destroys this, unless the request's end already did
   }
 
   ScriptInstance& instance_;
@@ -333,6 +520,45 @@ OriginPool* selectPool(ScriptInstance& instance, const std::string& url, const F
   return nullptr;
 }
 
+// The response cache's plan for a fetch() with cacheTtl `ttl` (seconds), or
+// null when the cache is not consulted (cacheTtl 0 or negative, as in
+// Workers, or caching is off). `url` is what is actually fetched.
+std::unique_ptr<FetchCachePlan> planCache(ScriptInstance& instance, const RequestContext& request,
+                                          const std::string& method, const std::string& url,
+                                          const HeaderList& headers, double ttl, bool has_body) {
+  cache::Store* store = responseStore(instance);
+  if (!store || !(ttl > 0)) {
+    setCacheUse(request, CacheUse::kBypass);
+    return nullptr;
+  }
+  auto plan = std::make_unique<FetchCachePlan>();
+  plan->store = store;
+  plan->url = url;
+  plan->key = cache::makeKey("", url);
+  plan->request_headers = headers;
+  plan->facts = cache::requestFacts(method, headers);
+  plan->ttl_s = static_cast<int64_t>(std::min(ttl, 10.0 * 365 * 86400));
+  const bool storable_request = method == "GET" && !has_body;
+  switch (cache::requestUse(plan->facts)) {
+    case cache::RequestUse::kLookup:
+      plan->lookup = true;
+      plan->may_store = storable_request;
+      break;
+    case cache::RequestUse::kBypassMethod:
+      plan->forward = cache::Forward::kMethod;
+      setCacheUse(request, CacheUse::kBypass);
+      break;
+    case cache::RequestUse::kBypassRequest:
+      // The request's Cache-Control forbids a stored answer; what comes back
+      // may still be stored (decideStore honours a request no-store).
+      plan->forward = cache::Forward::kRequest;
+      plan->may_store = storable_request;
+      setCacheUse(request, CacheUse::kBypass);
+      break;
+  }
+  return plan;
+}
+
 void nativeFetch(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
@@ -365,6 +591,20 @@ void nativeFetch(const v8::FunctionCallbackInfo<v8::Value>& info) {
   appendHeader(head.head, "Host", host_header);
   bool has_request_id = false;
   HeaderList headers = fromFlatHeaders(isolate, context, info[2]);
+
+  std::unique_ptr<FetchCachePlan> cache_plan;
+  if (info.Length() > 5 && info[5]->IsNumber()) {
+    const bool has_body = instance->isBodyHandle(info[3]) ||
+                          (info[3]->IsUint8Array() && info[3].As<v8::Uint8Array>()->ByteLength() > 0);
+    cache_plan = planCache(*instance, *request, method,
+                           cache::requestUrl(pool->origin().parsed.scheme, host_header, target), headers,
+                           info[5].As<v8::Number>()->Value(), has_body);
+  }
+  // A miss that may be stored asks for the whole response: a 304 could not
+  // fill the cache. (A 200 answers a conditional request correctly; later
+  // hits answer it with a 304.)
+  const bool drop_validators = cache_plan && cache_plan->lookup && cache_plan->may_store;
+
   std::string connection;
   for (const Header& h : headers) {
     if (equalsIgnoreCase(h.name, "connection")) connection = h.value;
@@ -372,6 +612,10 @@ void nativeFetch(const v8::FunctionCallbackInfo<v8::Value>& info) {
   for (const Header& h : headers) {
     if (isHopByHop(h.name, connection) || equalsIgnoreCase(h.name, "host") ||
         equalsIgnoreCase(h.name, "content-length")) {
+      continue;
+    }
+    if (drop_validators &&
+        (equalsIgnoreCase(h.name, "if-none-match") || equalsIgnoreCase(h.name, "if-modified-since"))) {
       continue;
     }
     has_request_id = has_request_id || equalsIgnoreCase(h.name, "x-request-id");
@@ -405,7 +649,7 @@ void nativeFetch(const v8::FunctionCallbackInfo<v8::Value>& info) {
   head.replayable = !stream && bytes.empty() && isIdempotentMethod(method);
 
   auto owner = std::make_unique<UpstreamFetch::Owner>();
-  owner->fetch = std::make_unique<UpstreamFetch>(*instance, request, url);
+  owner->fetch = std::make_unique<UpstreamFetch>(*instance, request, url, std::move(cache_plan));
   UpstreamFetch* fetch = owner->fetch.get();
   uint64_t id = instance->addResource(std::move(owner), request->id);
   if (!fetch->start(*pool, std::move(head), std::move(stream), std::move(bytes), resolver, id)) {
@@ -428,6 +672,8 @@ void installFetch(ScriptInstance& instance, v8::Local<v8::Context> context, v8::
     return;
   }
   v8::Local<v8::Object> internals = result.As<v8::Object>();
+  // For the parts built on Request and Response (cache.js).
+  instance.internals().lazy_modules["fetch_api.js"].Reset(isolate, internals);
   auto function = [&](const char* name, v8::Global<v8::Function>* out) {
     v8::Local<v8::Value> fn;
     if (internals->Get(context, v8Str(isolate, name)).ToLocal(&fn) && fn->IsFunction()) {

@@ -37,20 +37,25 @@ uint64_t nowMs() {
 
 // The counter key: the binding's name scopes the script's key, so two
 // limiters never share counts unless they have the same name. Long keys are
-// hashed to fit LMDB's key size.
-std::string counterKey(const std::string& binding, const std::string& key) {
-  std::string full = binding + ":" + key;
+// hashed to fit LMDB's key size. Written into a per-thread buffer (no
+// allocation per limit() call).
+std::string_view counterKey(const std::string& binding, std::string_view key) {
+  thread_local std::string full;
+  full.assign(binding);
+  full.push_back(':');
+  full.append(key);
   if (full.size() <= kv::kMaxRateKeyBytes) return full;
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_Digest(full.data(), full.size(), digest, &length, EVP_sha256(), nullptr);
   static const char kHex[] = "0123456789abcdef";
-  std::string out = binding + ":#";
+  full.assign(binding);
+  full.append(":#");
   for (unsigned int i = 0; i < length; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 15]);
+    full.push_back(kHex[digest[i] >> 4]);
+    full.push_back(kHex[digest[i] & 15]);
   }
-  return out;
+  return full;
 }
 
 class RateLimiter final : public BindingState {
@@ -67,7 +72,7 @@ class RateLimiter final : public BindingState {
 
   const kv::RateRule& rule() const { return rule_; }
 
-  kv::RateDecision limit(const std::string& key) {
+  kv::RateDecision limit(std::string_view key) {
     kv::RateDecision decision;
     kv::Status status = counters_ ? counters_->hit(counterKey(name_, key), rule_, nowMs(), &decision)
                                   : kv::Status(kv::Status::Code::kUnavailable, store_error_);
@@ -109,7 +114,12 @@ void rateLimit(const v8::FunctionCallbackInfo<v8::Value>& info) {
     return;
   }
   auto* limiter = static_cast<RateLimiter*>(info[0].As<v8::External>()->Value());
-  kv::RateDecision decision = limiter->limit(toUtf8(isolate, info[1]));
+  v8::Local<v8::String> key = info[1].As<v8::String>();
+  thread_local std::string utf8;
+  utf8.resize(static_cast<size_t>(key->Utf8Length(isolate)));
+  key->WriteUtf8(isolate, utf8.data(), static_cast<int>(utf8.size()), nullptr,
+                 v8::String::NO_NULL_TERMINATION | v8::String::REPLACE_INVALID_UTF8);
+  kv::RateDecision decision = limiter->limit(utf8);
   v8::Local<v8::Value> parts[3] = {v8::Boolean::New(isolate, decision.success),
                                    v8::Number::New(isolate, static_cast<double>(decision.remaining)),
                                    v8::Integer::NewFromUnsigned(isolate, decision.reset_s)};

@@ -12,6 +12,7 @@ const std::vector<BindingInstaller>& allBindings() {
       {"subtle_crypto", installSubtleCrypto},  // needs crypto and DOMException
       {"url", installUrl},
       {"fetch", installFetch},
+      {"cache", installCache},  // needs fetch's Request and Response
   };
   return table;
 }

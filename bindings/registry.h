@@ -16,6 +16,7 @@ const std::vector<EnvBindingMaker>& allEnvBindings();
 void installWebBasics(ScriptInstance& instance, v8::Local<v8::Context> context, v8::Local<v8::Object> global);
 void installUrl(ScriptInstance& instance, v8::Local<v8::Context> context, v8::Local<v8::Object> global);
 void installFetch(ScriptInstance& instance, v8::Local<v8::Context> context, v8::Local<v8::Object> global);
+void installCache(ScriptInstance& instance, v8::Local<v8::Context> context, v8::Local<v8::Object> global);
 void installConsole(ScriptInstance& instance, v8::Local<v8::Context> context, v8::Local<v8::Object> global);
 void installTimers(ScriptInstance& instance, v8::Local<v8::Context> context, v8::Local<v8::Object> global);
 void installCrypto(ScriptInstance& instance, v8::Local<v8::Context> context, v8::Local<v8::Object> global);

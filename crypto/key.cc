@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/base64url.h"
+#include "crypto/digest_verifier.h"
 
 namespace isogate::crypto {
 
@@ -280,16 +281,24 @@ constexpr unsigned char kEd25519SmallOrder[7][32] = {
      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
 };
 
-// EVP_DigestVerify over an initialised context; `configure` sets padding
-// parameters on the key context between init and verify.
-template <typename Configure>
-bool digestVerify(EVP_PKEY* pkey, const EVP_MD* md, std::string_view data, std::string_view signature,
-                  Configure configure) {
+// EVP_DigestVerify with a fresh context (Ed25519, which has no
+// verify-over-digest form).
+bool digestVerify(EVP_PKEY* pkey, std::string_view data, std::string_view signature) {
   MdCtxPtr ctx(EVP_MD_CTX_new());
-  EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, pkey) != 1) return false;
-  if (!configure(pctx)) return false;
+  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey) != 1) return false;
   return EVP_DigestVerify(ctx.get(), bytes(signature), signature.size(), bytes(data), data.size()) == 1;
+}
+
+// Hashes `data` and checks `signature` over the digest with a cached
+// verify context (crypto/digest_verifier.h).
+bool verifyOverDigest(EVP_PKEY* pkey, Hash hash, detail::VerifyPadding padding, std::string_view data,
+                      std::string_view signature) {
+  const EVP_MD* md = messageDigest(hash);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_len = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &digest_len, md, nullptr) != 1) return false;
+  return detail::verifyDigest(pkey, md, padding,
+                              std::string_view(reinterpret_cast<char*>(digest), digest_len), signature);
 }
 
 bool verifyRsa(const Key& key, Hash hash, std::string_view data, std::string_view signature,
@@ -307,13 +316,10 @@ bool verifyRsa(const Key& key, Hash hash, std::string_view data, std::string_vie
     if (em_len < h_len + 2 || *pss_salt_length > em_len - h_len - 2) return false;
   }
   ErrorMark mark;
-  const EVP_MD* md = messageDigest(hash);
-  return digestVerify(key.pkey(), md, data, signature, [&](EVP_PKEY_CTX* pctx) {
-    if (!pss_salt_length) return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0;
-    return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0 &&
-           EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, static_cast<int>(*pss_salt_length)) > 0 &&
-           EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) > 0;
-  });
+  detail::VerifyPadding padding;
+  padding.rsa_padding = pss_salt_length ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING;
+  padding.pss_salt_length = pss_salt_length ? static_cast<int>(*pss_salt_length) : 0;
+  return verifyOverDigest(key.pkey(), hash, padding, data, signature);
 }
 
 }  // namespace
@@ -654,7 +660,7 @@ bool verifyEcdsa(const Key& key, Hash hash, std::string_view data, std::string_v
   if (der_len <= 0 || !der) return false;
   std::string der_sig(reinterpret_cast<char*>(der), static_cast<size_t>(der_len));
   OPENSSL_free(der);
-  return digestVerify(key.pkey(), messageDigest(hash), data, der_sig, [](EVP_PKEY_CTX*) { return true; });
+  return verifyOverDigest(key.pkey(), hash, detail::VerifyPadding{}, data, der_sig);
 }
 
 bool verifyEd25519(const Key& key, std::string_view data, std::string_view signature) {
@@ -666,7 +672,7 @@ bool verifyEd25519(const Key& key, std::string_view data, std::string_view signa
   if (detail::isSmallOrderEd25519Point(public_key) || detail::isSmallOrderEd25519Point(bytes(signature))) {
     return false;
   }
-  return digestVerify(key.pkey(), nullptr, data, signature, [](EVP_PKEY_CTX*) { return true; });
+  return digestVerify(key.pkey(), data, signature);
 }
 
 }  // namespace isogate::crypto

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "kv/hit_combiner.h"
 #include "kv/lmdb_env.h"
 #include "kv/lmdb_status.h"
 #include "kv/periodic_task.h"
@@ -167,7 +168,13 @@ Status RateCounters::open(const RateCountersOptions& options, std::shared_ptr<Ra
 }
 
 RateCounters::RateCounters(std::shared_ptr<LmdbEnv> env, unsigned dbi, const RateCountersOptions& options)
-    : options_(options), env_(std::move(env)), dbi_(dbi) {
+    : options_(options),
+      env_(std::move(env)),
+      dbi_(dbi),
+      combiner_(std::make_unique<HitCombiner>(
+          [this](std::span<const HitRequest> requests, uint64_t now_ms, std::vector<RateDecision>* out) {
+            return hitBatch(requests, now_ms, out);
+          })) {
   bool flush = !options_.sync && options_.flush_interval.count() > 0;
   bool sweep = options_.sweep_interval.count() > 0;
   if (!flush && !sweep) return;
@@ -198,10 +205,10 @@ const std::string& RateCounters::path() const { return env_->path(); }
 
 Status RateCounters::hit(std::string_view key, const RateRule& rule, uint64_t now_ms, RateDecision* out) {
   HitRequest request{key, rule};
-  thread_local std::vector<RateDecision> decisions;  // no allocation per hit
-  Status status = hitBatch(std::span<const HitRequest>(&request, 1), now_ms, &decisions);
-  if (status.isOk()) *out = decisions[0];
-  return status;
+  // Checked alone: a combined batch fails or succeeds as a whole.
+  Status status = checkRequest(request);
+  if (!status.isOk()) return status;
+  return combiner_->hit(request, now_ms, out);
 }
 
 Status RateCounters::hitBatch(std::span<const HitRequest> requests, uint64_t now_ms,

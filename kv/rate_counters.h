@@ -5,7 +5,8 @@
 // read-modify-write in an LMDB write transaction, so concurrent hits from
 // any thread or process are serialized by LMDB's writer lock: exactly
 // `limit` requests per key and window succeed. hitBatch() does many hits in
-// one transaction (the binding batches the limit() calls of one loop turn).
+// one transaction; hit() from several threads at once shares one
+// transaction too (kv/hit_combiner.h).
 //
 // Ownership and threads. open() returns the process's one RateCounters for
 // a path (shared_ptr); any thread may call any method; hit() blocks for one
@@ -39,6 +40,7 @@
 
 namespace isogate::kv {
 
+class HitCombiner;
 class LmdbEnv;
 class PeriodicTask;
 
@@ -90,6 +92,7 @@ class RateCounters {
   std::shared_ptr<LmdbEnv> env_;
   unsigned dbi_;
   std::string moved_aside_;
+  std::unique_ptr<HitCombiner> combiner_;
   std::unique_ptr<PeriodicTask> background_;
 };
 

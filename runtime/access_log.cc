@@ -119,6 +119,16 @@ std::string formatTimestamp(int64_t unix_ms) {
   return out;
 }
 
+const char* cacheUseName(CacheUse use) {
+  switch (use) {
+    case CacheUse::kNone: return "none";
+    case CacheUse::kHit: return "hit";
+    case CacheUse::kMiss: return "miss";
+    case CacheUse::kBypass: return "bypass";
+  }
+  return "none";
+}
+
 void AccessLog::appendJson(const AccessLogEntry& e, double latency_ms) {
   std::string& out = buffer_;
   out.append("{\"timestamp\":\"").append(formatTimestamp(e.start_unix_ms)).append("\"");
@@ -156,6 +166,7 @@ void AccessLog::appendJson(const AccessLogEntry& e, double latency_ms) {
   appendJsonString(out, e.user_agent);
   out.append(",\"remote_addr\":");
   appendJsonString(out, e.remote_addr);
+  out.append(",\"cache\":\"").append(cacheUseName(e.cache)).append("\"");
   if (!e.extra_json.empty()) out.append(",").append(e.extra_json);
   out.append("}\n");
 }
@@ -167,6 +178,7 @@ void AccessLog::appendPretty(const AccessLogEntry& e, double latency_ms) {
   out.append(formatTimestamp(e.start_unix_ms).substr(11, 12));
   out.append(" ").append(e.method).append(" ").append(e.path).append(line);
   if (!e.route.empty()) out.append(" [").append(e.route).append("]");
+  if (e.cache != CacheUse::kNone) out.append(" cache=").append(cacheUseName(e.cache));
   out.append("\n");
 }
 

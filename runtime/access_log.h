@@ -15,6 +15,16 @@
 
 namespace isogate {
 
+// What the response cache did for a request (the access log's `cache`
+// field, the result label of isogate_cache_requests_total).
+enum class CacheUse : uint8_t {
+  kNone,    // the route does not use the cache ("none")
+  kHit,     // answered from the cache, origin not contacted ("hit")
+  kMiss,    // looked up, not found (or stale): forwarded ("miss")
+  kBypass,  // the cache was skipped: method, request Cache-Control ("bypass")
+};
+const char* cacheUseName(CacheUse use);
+
 struct AccessLogEntry {
   std::string request_id;
   std::string method;
@@ -29,6 +39,9 @@ struct AccessLogEntry {
   double cpu_ms = -1;         // < 0: no JavaScript ran
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
+  // Set by whoever consulted the response cache; counted in the metrics
+  // (per route) when the entry is logged, unless kNone.
+  CacheUse cache = CacheUse::kNone;
   // Extra top-level fields as a JSON object body without braces ("\"a\":1,\"b\":\"x\""),
   // e.g. from ctx.log(). The producer drops standard field names, so these never
   // replace a standard field.

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "cache/store.h"
 #include "runtime/access_log.h"
 #include "runtime/deployment.h"
 #include "runtime/metrics.h"
@@ -93,11 +94,11 @@ bool AdminApi::authorized(const std::string* authorization) const {
 }
 
 AdminResponse AdminApi::handle(std::string_view method, std::string_view target,
-                               const std::string* authorization) const {
+                               const std::string* authorization, std::string_view body) const {
   std::string_view path = target.substr(0, target.find('?'));
   const bool is_admin = path.substr(0, 7) == "/admin/";
   const bool known = path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/admin/config" ||
-                     path == "/admin/stats";
+                     path == "/admin/stats" || path == "/admin/cache/purge";
   if (is_admin) {
     bool enabled;
     {
@@ -108,7 +109,13 @@ AdminResponse AdminApi::handle(std::string_view method, std::string_view target,
     if (!enabled) return jsonError(404, "not_found", "the admin API is disabled: no token is configured (admin.token_env)");
   }
   if (!known) return jsonError(404, "not_found", "no such endpoint");
-  if (method != "GET" && method != "HEAD") {
+  const bool post_only = path == "/admin/cache/purge";
+  if (post_only && method != "POST") {
+    AdminResponse r = jsonError(405, "method_not_allowed", "only POST is allowed");
+    r.headers.push_back({"Allow", "POST"});
+    return r;
+  }
+  if (!post_only && method != "GET" && method != "HEAD") {
     AdminResponse r = jsonError(405, "method_not_allowed", "only GET and HEAD are allowed");
     r.headers.push_back({"Allow", "GET, HEAD"});
     return r;
@@ -131,7 +138,37 @@ AdminResponse AdminApi::handle(std::string_view method, std::string_view target,
     return r;
   }
   if (path == "/admin/config") return configJson();
+  if (path == "/admin/cache/purge") return cachePurge(body);
   return statsJson();
+}
+
+// {"prefix": "http://host[:port]/path"}: removes every cached response whose
+// URL starts with the prefix (scheme and host compared case-insensitively,
+// the default port ignored); "" removes everything. Answers {"purged": N}.
+AdminResponse AdminApi::cachePurge(std::string_view body) const {
+  std::string prefix;
+  try {
+    nlohmann::json j = nlohmann::json::parse(body);
+    if (!j.is_object() || !j.contains("prefix") || !j["prefix"].is_string()) {
+      return jsonError(400, "bad_request", "expected a JSON body {\"prefix\": \"http://host/path\"}");
+    }
+    prefix = j["prefix"].get<std::string>();
+  } catch (const nlohmann::json::exception&) {
+    return jsonError(400, "bad_request", "expected a JSON body {\"prefix\": \"http://host/path\"}");
+  }
+  if (!prefix.empty()) {
+    size_t scheme_end = prefix.find("://");
+    if (scheme_end == std::string::npos || scheme_end == 0) {
+      return jsonError(400, "bad_request", "prefix must be an absolute http:// or https:// URL (or \"\" for all)");
+    }
+    size_t path_start = prefix.find('/', scheme_end + 3);
+    std::string_view authority = std::string_view(prefix).substr(
+        scheme_end + 3, path_start == std::string::npos ? std::string::npos : path_start - scheme_end - 3);
+    std::string path = path_start == std::string::npos ? "/" : prefix.substr(path_start);
+    prefix = cache::requestUrl(prefix.substr(0, scheme_end), authority, path);
+  }
+  const size_t purged = response_cache_ ? response_cache_->purgePrefix(prefix) : 0;
+  return jsonResponse(200, json{{"purged", purged}, {"prefix", prefix}, {"enabled", response_cache_ != nullptr}});
 }
 
 AdminResponse AdminApi::configJson() const {
@@ -211,7 +248,14 @@ AdminResponse AdminApi::statsJson() const {
                           {"requests_total", s->requests_total},
                           {"errors_total", s->errors_total}});
   }
-  return jsonResponse(200, json{{"window_seconds", window_seconds}, {"routes", routes}});
+  json cache = nullptr;
+  if (response_cache_) {
+    const cache::StoreStats c = response_cache_->stats();
+    cache = json{{"entries", c.entries},       {"bytes", c.bytes},         {"max_bytes", c.max_bytes},
+                 {"inserts", c.inserts},       {"evictions", c.evictions}, {"purged", c.purged},
+                 {"fills_in_flight", c.fills_in_flight}};
+  }
+  return jsonResponse(200, json{{"window_seconds", window_seconds}, {"routes", routes}, {"cache", cache}});
 }
 
 }  // namespace isogate

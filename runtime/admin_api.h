@@ -1,7 +1,7 @@
 #pragma once
 // What the admin listener answers, apart from its HTTP plumbing
 // (admin_server.h): /healthz, /readyz, /metrics, and the token-protected
-// /admin/config and /admin/stats.
+// /admin/config, /admin/stats and POST /admin/cache/purge.
 //
 // Threads: the main thread sets the running deployment, the token and the
 // readiness; the admin thread calls handle(). Both may run at once: the
@@ -20,6 +20,9 @@
 namespace isogate {
 
 class Deployment;
+namespace cache {
+class Store;
+}
 
 struct AdminResponse {
   int status = 200;
@@ -33,19 +36,24 @@ class AdminApi {
   // Main thread. `token` is the value of admin.token_env ("" when unset or
   // empty: /admin/* then answers 404, it is never open).
   void setDeployment(std::shared_ptr<const Deployment> deployment, int64_t loaded_unix_ms, std::string token);
+  // Main thread, before the admin thread starts: the process's response
+  // cache (null when off) for POST /admin/cache/purge.
+  void setResponseCache(std::shared_ptr<cache::Store> store) { response_cache_ = std::move(store); }
   // Listening with a loaded deployment.
   void setReady() { ready_.store(true, std::memory_order_release); }
   // SIGTERM/SIGINT: /readyz answers 503 from now on.
   void setDraining() { draining_.store(true, std::memory_order_release); }
 
-  // Admin thread. `authorization` is the Authorization header, or null.
-  // Only GET and HEAD are served (405 otherwise); the caller drops the body
-  // of a HEAD response.
-  AdminResponse handle(std::string_view method, std::string_view target, const std::string* authorization) const;
+  // Admin thread. `authorization` is the Authorization header, or null;
+  // `body` the request body. GET and HEAD are served (405 otherwise), and
+  // POST on /admin/cache/purge; the caller drops the body of a HEAD response.
+  AdminResponse handle(std::string_view method, std::string_view target, const std::string* authorization,
+                       std::string_view body = {}) const;
 
  private:
   AdminResponse configJson() const;
   AdminResponse statsJson() const;
+  AdminResponse cachePurge(std::string_view body) const;
   // Whether `authorization` carries the token, compared in constant time.
   bool authorized(const std::string* authorization) const;
 
@@ -53,6 +61,7 @@ class AdminApi {
   std::shared_ptr<const Deployment> deployment_;
   int64_t loaded_unix_ms_ = 0;
   std::string token_;
+  std::shared_ptr<cache::Store> response_cache_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> draining_{false};
 };

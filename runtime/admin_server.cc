@@ -15,6 +15,8 @@ namespace isogate {
 namespace {
 
 constexpr size_t kMaxHeadBytes = 8 * 1024;
+// Request bodies (POST /admin/cache/purge) are small JSON documents.
+constexpr uint64_t kMaxBodyBytes = 64 * 1024;
 // A request must arrive whole within this long after the connection opened
 // or the previous response went out; idle connections close after it too.
 constexpr uint64_t kRequestTimeoutMs = 10000;
@@ -30,7 +32,7 @@ constexpr size_t kMaxQueuedBytes = 1024 * 1024;
 class AdminConnection final : private RequestParserDelegate {
  public:
   explicit AdminConnection(AdminServer& server)
-      : server_(server), parser_(*this, kMaxHeadBytes, 0) {
+      : server_(server), parser_(*this, kMaxHeadBytes, kMaxBodyBytes) {
     uv_tcp_init(server_.loop(), &tcp_);
     tcp_.data = this;
     server_.addConnection(this);
@@ -67,9 +69,12 @@ class AdminConnection final : private RequestParserDelegate {
 
   ~AdminConnection() override { server_.removeConnection(this); }
 
-  // RequestParserDelegate. Bodies are refused by the parser (limit 0).
-  void onRequestHead(RequestHead&& head) override { head_ = std::move(head); }
-  void onRequestBody(const char*, size_t) override {}
+  // RequestParserDelegate. Bodies over kMaxBodyBytes are refused by the parser.
+  void onRequestHead(RequestHead&& head) override {
+    head_ = std::move(head);
+    body_.clear();
+  }
+  void onRequestBody(const char* data, size_t len) override { body_.append(data, len); }
   void onRequestComplete() override {}
 
   void startReading() {
@@ -125,6 +130,15 @@ class AdminConnection final : private RequestParserDelegate {
   }
 
   void answer() {
+    // Only POST /admin/cache/purge takes a body; elsewhere a body is refused
+    // as before bodies were parsed at all.
+    if (head_.hasBody() && head_.target.substr(0, head_.target.find('?')) != "/admin/cache/purge") {
+      AdminResponse r;
+      r.status = 413;
+      r.body = "{\"error\":\"bad_request\",\"message\":\"malformed or unsupported request\"}\n";
+      send(r, false, false);
+      return;
+    }
     const Header* authorization = nullptr;
     int count = 0;
     for (const Header& h : head_.headers) {
@@ -140,7 +154,8 @@ class AdminConnection final : private RequestParserDelegate {
       send(r, false, false);
       return;
     }
-    AdminResponse r = server_.api().handle(head_.method, head_.target, authorization ? &authorization->value : nullptr);
+    AdminResponse r =
+        server_.api().handle(head_.method, head_.target, authorization ? &authorization->value : nullptr, body_);
     send(r, head_.method == "HEAD", head_.keep_alive && !server_.stopping());
   }
 
@@ -199,6 +214,7 @@ class AdminConnection final : private RequestParserDelegate {
   uv_tcp_t tcp_;
   RequestParser parser_;
   RequestHead head_;
+  std::string body_;
   std::unique_ptr<Timer> timer_;
   std::string pending_;  // pipelined input waiting for queued responses to drain
   size_t queued_ = 0;    // response bytes handed to uv_write and not yet written

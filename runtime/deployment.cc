@@ -121,9 +121,12 @@ std::shared_ptr<const ScriptBundle> Deployment::bundle(size_t route_index) const
 std::vector<std::string> inactiveSettings(const Config& config) {
   std::vector<std::string> out;
   for (size_t i = 0; i < config.routes.size(); ++i) {
-    if (config.routes[i].cache) {
-      out.push_back(config.file + ": routes[" + std::to_string(i) +
-                    "].cache: response caching is not available in this build yet; ignored");
+    if (!config.routes[i].cache) continue;
+    const std::string where = config.file + ": routes[" + std::to_string(i) + "].cache: ";
+    if (!config.routes[i].proxy) {
+      out.push_back(where + "applies to proxy routes only (scripts use fetch(req, {cacheTtl}) or caches.default); ignored");
+    } else if (config.cache.max_mb == 0) {
+      out.push_back(where + "cache.max_mb is 0 (response cache off); ignored");
     }
   }
   return out;

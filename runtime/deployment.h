@@ -85,8 +85,8 @@ class Deployment {
   mutable std::atomic<bool> health_checks_claimed_{false};
 };
 
-// Settings that load but have no effect in this build yet (admin listener,
-// route caching), one line each, so `serve` and `check` can say so instead of
+// Settings that load but have no effect (a route's cache while
+// cache.max_mb is 0), one line each, so `serve` and `check` can say so instead of
 // silently ignoring them.
 std::vector<std::string> inactiveSettings(const Config& config);
 

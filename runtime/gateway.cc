@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "cache/store.h"
 #include "runtime/admin_api.h"
 #include "runtime/admin_server.h"
 #include "runtime/config.h"
@@ -119,6 +120,9 @@ class Process {
   std::unique_ptr<Timer> reload_debounce_;
   std::unique_ptr<LogOutput> log_output_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  // The process's response cache (cache.max_mb at start; null when 0).
+  // Kept across reloads; workers and the admin API share it.
+  std::shared_ptr<cache::Store> response_cache_;
   AdminApi admin_api_;                   // outlives admin_
   std::unique_ptr<AdminServer> admin_;   // when admin.listen is set
   uint32_t grace_ms_ = 10000;
@@ -220,6 +224,8 @@ int Process::run() {
   if (!bindAll(addresses, workers, "http", &fds)) return 1;
   if (!bindAll(tls_addresses, workers, "https", &tls_fds)) return 1;
   tls_listening_ = !tls_addresses.empty();
+  response_cache_ = cache::Store::create(config.cache.max_mb);
+  admin_api_.setResponseCache(response_cache_);
   admin_api_.setDeployment(deployment, unixMillis(), adminToken(config));
   if (config.admin.listen) {
     // Fixed at start, like the other listen addresses.
@@ -242,6 +248,7 @@ int Process::run() {
     wo.tls_listen_fds = tls_fds[w];
     wo.log_format = options_.dev ? AccessLog::Format::kPretty : AccessLog::Format::kJson;
     wo.dev = options_.dev;
+    wo.response_cache = response_cache_;
     workers_.push_back(std::make_unique<Worker>(std::move(wo), deployment, *log_output_));
   }
   for (auto& w : workers_) w->start();
@@ -291,6 +298,11 @@ void Process::reload(const char* why) {
     fprintf(stderr, "isogate: warning: %s: tls: %s\n", config.file.c_str(),
             tls_listening_ ? "removed, but the HTTPS listeners keep serving the previous certificates until a restart"
                            : "HTTPS listeners start with the process; restart to listen with TLS");
+  }
+  if (response_cache_ ? deployment->config().cache.max_mb != response_cache_->maxBytes() >> 20
+                      : deployment->config().cache.max_mb != 0) {
+    fprintf(stderr, "isogate: reload: cache.max_mb is fixed at start; keeping %zu\n",
+            response_cache_ ? response_cache_->maxBytes() >> 20 : size_t{0});
   }
   for (auto& w : workers_) w->setDeployment(deployment);
   admin_api_.setDeployment(deployment, unixMillis(), adminToken(deployment->config()));

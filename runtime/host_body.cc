@@ -1,5 +1,7 @@
 #include "runtime/host_body.h"
 
+#include <algorithm>
+
 namespace isogate {
 
 void HostBody::start(BodySink* sink) {
@@ -13,6 +15,7 @@ void HostBody::start(BodySink* sink) {
   }
   if (end_ == End::kEnd) sink_->onBodyEnd();
   if (end_ == End::kError) sink_->onBodyError();
+  if (end_ == End::kNone && sink_) onStarted();
 }
 
 void HostBody::abandon() {
@@ -43,6 +46,26 @@ void HostBody::fail() {
   if (end_ != End::kNone) return;
   end_ = End::kError;
   if (sink_) sink_->onBodyError();
+}
+
+void SharedBytesBody::resume() {
+  paused_ = false;
+  if (started_) pump();
+}
+
+void SharedBytesBody::pump() {
+  started_ = true;
+  if (pumping_) return;  // a sink resuming us from inside push(): the loop below goes on
+  pumping_ = true;
+  while (!paused_ && !cancelled_ && offset_ < bytes_.size()) {
+    const size_t n = std::min(kChunk, bytes_.size() - offset_);
+    const char* data = bytes_.data() + offset_;
+    offset_ += n;
+    push(data, n);
+  }
+  pumping_ = false;
+  // end() may let the sink finish its exchange; nothing of ours is touched after it.
+  if (!cancelled_ && offset_ == bytes_.size()) end();
 }
 
 }  // namespace isogate

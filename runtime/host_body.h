@@ -7,8 +7,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace isogate {
 
@@ -57,6 +59,9 @@ class HostBody {
   // Producers pause themselves while nothing reads and the buffer is full.
   virtual void onBufferFull() {}
   virtual void onBufferDrained() {}
+  // start() handed the buffered data over and a sink is attached: producers
+  // that push only on demand begin here.
+  virtual void onStarted() {}
   static constexpr size_t kBufferLimit = 64 * 1024;
 
  private:
@@ -64,6 +69,34 @@ class HostBody {
   std::string buffer_;  // data pushed before start()
   enum class End { kNone, kEnd, kError } end_ = End::kNone;
   bool abandoned_ = false;
+};
+
+// Immutable bytes someone else owns (a cached response's body), served as a
+// host body: nothing is copied until the sink's own write, chunks follow the
+// sink's backpressure, and a JavaScript read gets the bytes once. `owner`
+// keeps `bytes` alive for as long as this body exists.
+class SharedBytesBody final : public HostBody {
+ public:
+  SharedBytesBody(std::shared_ptr<const void> owner, std::string_view bytes)
+      : owner_(std::move(owner)), bytes_(bytes) {}
+
+  void pause() override { paused_ = true; }
+  void resume() override;
+  void cancel() override { cancelled_ = true; }
+  std::optional<uint64_t> knownLength() const override { return bytes_.size(); }
+
+ private:
+  void onStarted() override { pump(); }
+  void pump();
+
+  static constexpr size_t kChunk = 256 * 1024;
+  std::shared_ptr<const void> owner_;
+  std::string_view bytes_;
+  size_t offset_ = 0;
+  bool started_ = false;
+  bool paused_ = false;
+  bool cancelled_ = false;
+  bool pumping_ = false;
 };
 
 }  // namespace isogate

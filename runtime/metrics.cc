@@ -88,6 +88,7 @@ enum class Kind : uint8_t {
   kRateLimitFailOpen,       // -
   kRequestsByKey,           // route, key
   kRequestsByKeyUntracked,  // route
+  kCacheRequests,           // route, result
 };
 
 // A cell: one label set's values in one thread. Labels and `next` are set
@@ -194,6 +195,7 @@ struct RouteIndex {
   std::vector<CounterCell*> errors;  // by kind (label2)
   StringMap<CounterCell*> keys;
   CounterCell* untracked_keys = nullptr;
+  std::array<CounterCell*, 3> cache{};  // hit, miss, bypass
 };
 
 struct OriginIndex {
@@ -307,6 +309,11 @@ class ThreadIndex {
       case Kind::kRequestsByKeyUntracked:
         route(cell->label1).untracked_keys = static_cast<CounterCell*>(cell);
         break;
+      case Kind::kCacheRequests: {
+        size_t i = cell->label2 == "hit" ? 0 : cell->label2 == "miss" ? 1 : 2;
+        route(cell->label1).cache[i] = static_cast<CounterCell*>(cell);
+        break;
+      }
     }
   }
 
@@ -508,6 +515,16 @@ void recordTlsHandshakeError(bool timeout) {
   (timeout ? g_tls_handshake_timeout : g_tls_handshake_failed).fetch_add(1, std::memory_order_relaxed);
 }
 
+void recordCacheRequest(std::string_view route, std::string_view result) {
+  if constexpr (!kEnabled) return;
+  size_t i = result == "hit" ? 0 : result == "miss" ? 1 : result == "bypass" ? 2 : 3;
+  if (i == 3) return;
+  ThreadIndex& t = local();
+  RouteIndex& r = t.route(route);
+  if (!r.cache[i]) t.make<CounterCell>(Kind::kCacheRequests, route, result);
+  addTo(r.cache[i]->value, 1);
+}
+
 void recordRateLimitFailOpen() {
   if constexpr (!kEnabled) return;
   addTo(local().failOpen()->value, 1);
@@ -524,6 +541,9 @@ std::string prometheusText() {
   forKind(merged, Kind::kActiveConnections, [&](auto&, auto&, const Aggregate& a) { connections += a.gauge; });
   w.family("isogate_active_connections", "gauge", "Open client connections.");
   w.sample("isogate_active_connections", {}, connections);
+
+  writeCounter(w, merged, Kind::kCacheRequests, "isogate_cache_requests_total", "route", "result",
+               "Requests on routes that use the response cache, by result (hit, miss, bypass).");
 
   w.family("isogate_circuit_state", "gauge", "Circuit breaker state of an origin: 0 closed, 1 open, 2 half-open.");
   std::map<std::string, int> circuits;

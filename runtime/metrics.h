@@ -60,6 +60,11 @@ void recordRateLimitFailOpen();
 // within header_timeout_ms (reason "timeout"). Rare: one shared counter.
 void recordTlsHandshakeError(bool timeout);
 
+// A request on a route that uses the response cache: result is "hit",
+// "miss" or "bypass" (other values are ignored). Worker::logRequest records
+// it from AccessLogEntry::cache.
+void recordCacheRequest(std::string_view route, std::string_view result);
+
 // The Prometheus text exposition (format 0.0.4) of everything recorded:
 // families sorted by name, samples by label values.
 std::string prometheusText();

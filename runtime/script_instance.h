@@ -82,7 +82,8 @@ struct ScriptInternals {
   v8::Global<v8::Function> make_request;         // (method, url, flatHeaders, bodyHandle)
   v8::Global<v8::Function> response_parts;       // (response) -> [status, statusText, flatHeaders, body]
   v8::Global<v8::Function> make_origin_binding;  // (originName) -> { fetch }
-  // Internals of the JS parts that load on first use (env bindings), by file name.
+  // Internals of the JS parts that load on first use (env bindings) or that
+  // other parts reuse (fetch_api.js for the Cache API), by file name.
   std::map<std::string, v8::Global<v8::Object>> lazy_modules;
 };
 

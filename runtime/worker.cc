@@ -178,6 +178,7 @@ void Worker::removeConnection(ServerConnection* connection) {
 void Worker::logRequest(const AccessLogEntry& entry, double latency_ms) {
   access_log_->write(entry, latency_ms);
   metrics::recordRequest(entry.route, entry.status, latency_ms / 1000.0);
+  if (entry.cache != CacheUse::kNone) metrics::recordCacheRequest(entry.route, cacheUseName(entry.cache));
 }
 
 const std::string& Worker::dateHeader() {

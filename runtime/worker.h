@@ -23,6 +23,9 @@
 
 namespace isogate {
 
+namespace cache {
+class Store;
+}
 class ServerConnection;
 class TlsServerContext;
 
@@ -34,6 +37,9 @@ class Worker {
     std::vector<int> tls_listen_fds;  // the same for HTTPS (needs a deployment with "tls")
     AccessLog::Format log_format = AccessLog::Format::kJson;
     bool dev = false;
+    // The process's response cache, shared by every worker; null when
+    // cache.max_mb is 0.
+    std::shared_ptr<cache::Store> response_cache;
   };
   Worker(Options options, std::shared_ptr<const Deployment> deployment, LogOutput& log_output);
   ~Worker();
@@ -62,6 +68,9 @@ class Worker {
   // This thread's CPU watchdog slot (registered when the thread starts).
   CpuWatchdog::Slot* cpuWatchdogSlot() const { return watchdog_slot_; }
   const Deployment& deployment() const { return instance_->deployment(); }
+  // The process-wide response cache (thread-safe), or null when caching is
+  // off (cache.max_mb 0). Lives as long as the process.
+  cache::Store* responseCache() const { return options_.response_cache.get(); }
 
   // Routes a request whose head has arrived. Returns the handler that will
   // produce the response, or nullptr when the worker already answered

@@ -25,8 +25,10 @@
 //
 // Natives: native.readBody(handle) -> Promise<ArrayBuffer> (at most once per
 // handle, enforced here), native.fetch(method, url, flatHeaders, body,
-// originName) -> Promise<[status, statusText, flatHeaders, handle|null,
-// finalUrl]>, native.isBodyHandle(value) -> boolean.
+// originName, cacheTtl) -> Promise<[status, statusText, flatHeaders,
+// handle|null, finalUrl]> (cacheTtl: whole seconds or undefined; with a
+// number the host consults the response cache first and stores what the
+// origin sends), native.isBodyHandle(value) -> boolean.
 //
 // Flat header arrays handed to or received from the host are never mutated
 // here, so the host may pass the same array on (a forwarded request's headers
@@ -851,8 +853,8 @@
       // twice, so such a redirect is returned as is. Hops to another origin
       // go through the egress policy like any fetch.
       const REDIRECT_STATUSES = [301, 302, 303, 307, 308];
-      const followRedirects = (method, url, flat, body, originName, mode, hops) =>
-        native.fetch(method, url, flat, body, originName).then((res) => {
+      const followRedirects = (method, url, flat, body, originName, mode, hops, cacheTtl) =>
+        native.fetch(method, url, flat, body, originName, cacheTtl).then((res) => {
           const status = res[0];
           const location = mode === 'follow' && REDIRECT_STATUSES.includes(status)
               ? flatHeaderValue(res[2], 'location') : null;
@@ -878,13 +880,32 @@
           const from = new global.URL(url);
           const sameOrigin = from.protocol === next.protocol && from.host === next.host;
           return followRedirects(nextMethod, stripFragment(next.href), nextFlat, nextBody,
-              sameOrigin ? originName : null, mode, hops + 1);
+              sameOrigin ? originName : null, mode, hops + 1, cacheTtl);
         });
+
+      // The response-cache TTL override: `init.cacheTtl` (isogate's short
+      // form) or Workers' `init.cf.cacheTtl`, in whole seconds; undefined
+      // when absent or not a finite number.
+      const cacheTtlOf = (init) => {
+        if (init === undefined || init === null || typeof init !== 'object' || isRequest(init)) {
+          return undefined;
+        }
+        let value = init.cacheTtl;
+        if (value === undefined || value === null) {
+          const cf = init.cf;
+          if (cf !== undefined && cf !== null && typeof cf === 'object') value = cf.cacheTtl;
+        }
+        if (value === undefined || value === null) return undefined;
+        const n = Number(value);
+        return Number.isFinite(n) ? Math.trunc(n) : undefined;
+      };
 
       fetchWith = (input, init, originName) => {
         let request;
         let body;
+        let cacheTtl;
         try {
+          cacheTtl = cacheTtlOf(init);
           request = new Request(input, init);
           const signal = request.#signal;
           if (signal !== null && signal.aborted) return Promise.reject(abortReason(signal));
@@ -896,7 +917,7 @@
         const url = stripFragment(request.#url);
         const flat = requestFlat(request);
         const redirectMode = request.#redirect;
-        const send = (b) => followRedirects(method, url, flat, b, originName, redirectMode, 0);
+        const send = (b) => followRedirects(method, url, flat, b, originName, redirectMode, 0, cacheTtl);
         let p;
         try {
           p = body instanceof Promise ? body.then(send) : send(body);

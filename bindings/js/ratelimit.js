@@ -16,17 +16,19 @@
   // One limit() answer. `headers()` gives the IETF RateLimit header fields
   // (draft-ietf-httpapi-ratelimit-headers) for the handler to attach.
   class RateLimitOutcome {
+    #period;
+
     constructor(success, limit, remaining, reset, period) {
       this.success = success;
       this.limit = limit;
       this.remaining = remaining;
       this.reset = reset;
-      Object.defineProperty(this, kInternal, { value: period });
+      this.#period = period;
     }
 
     headers() {
       return {
-        'RateLimit-Policy': `"default";q=${this.limit};w=${this[kInternal]}`,
+        'RateLimit-Policy': `"default";q=${this.limit};w=${this.#period}`,
         'RateLimit': `"default";r=${this.remaining};t=${this.reset}`,
       };
     }

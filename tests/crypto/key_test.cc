@@ -491,6 +491,27 @@ TEST_F(KeySpkiTest, RsaPss) {
   }
 }
 
+// Verify contexts are cached per thread and key (crypto/digest_verifier.h):
+// keys that come and go, more of them than the cache holds, never verify
+// each other's signatures.
+TEST_F(KeySpkiTest, CachedVerifyContextsFollowTheirKeys) {
+  std::string previous_sig;
+  for (int i = 0; i < 40; ++i) {
+    PkeyPtr pkey(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+    ASSERT_NE(pkey, nullptr);
+    auto key = spkiKey(pkey.get());
+    ASSERT_NE(key, nullptr);
+    std::string sig = ecdsaRaw(opensslSign(pkey.get(), EVP_sha256(), kMessage), 32);
+    EXPECT_TRUE(verifyEcdsa(*key, Hash::kSha256, kMessage, sig)) << i;
+    EXPECT_FALSE(verifyEcdsa(*key, Hash::kSha256, kMessage, flipBit(sig, 3))) << i;
+    EXPECT_TRUE(verifyEcdsa(*key, Hash::kSha256, kMessage, sig)) << i;
+    if (!previous_sig.empty()) {
+      EXPECT_FALSE(verifyEcdsa(*key, Hash::kSha256, kMessage, previous_sig)) << i;
+    }
+    previous_sig = sig;
+  }
+}
+
 TEST_F(KeySpkiTest, Ecdsa) {
   struct Case {
     EVP_PKEY* pkey;

@@ -132,7 +132,8 @@ TEST(MetricsTest, ExpositionHasEveryFamilySortedWithHelpAndType) {
     families.push_back(text.substr(pos, text.find(' ', pos) - pos));
   }
   const std::vector<std::string> expected = {
-      "isogate_active_connections",       "isogate_circuit_state",
+      "isogate_active_connections",       "isogate_cache_requests_total",
+      "isogate_circuit_state",
       "isogate_isolates",                 "isogate_kv_operations_total",
       "isogate_ratelimit_fail_open_total", "isogate_ratelimit_rejected_total",
       "isogate_request_duration_seconds", "isogate_requests_by_key_total",
@@ -145,6 +146,20 @@ TEST(MetricsTest, ExpositionHasEveryFamilySortedWithHelpAndType) {
   EXPECT_NE(text.find("# TYPE isogate_active_connections gauge\n"), std::string::npos);
   // Stable: the same state gives the same text.
   EXPECT_EQ(text, prometheusText());
+}
+
+TEST(MetricsTest, CacheRequestsByRouteAndResult) {
+  recordCacheRequest("cached", "hit");
+  recordCacheRequest("cached", "hit");
+  recordCacheRequest("cached", "miss");
+  recordCacheRequest("cached", "bypass");
+  recordCacheRequest("cached", "nonsense");  // ignored
+  std::string text = prometheusText();
+  ASSERT_EQ(checkPrometheusText(text), "") << text;
+  EXPECT_NE(text.find("isogate_cache_requests_total{route=\"cached\",result=\"hit\"} 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("isogate_cache_requests_total{route=\"cached\",result=\"miss\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("isogate_cache_requests_total{route=\"cached\",result=\"bypass\"} 1\n"), std::string::npos);
+  EXPECT_EQ(text.find("nonsense"), std::string::npos);
 }
 
 TEST(MetricsTest, LabelValuesAreEscaped) {

@@ -17,6 +17,10 @@
 #   tls      HTTPS hello route vs nginx `return 200` over TLS: keep-alive
 #            req/s and new-handshake rate, ECDSA P-256 (tls.sh; not in the
 #            default list: BENCH_STAGES=tls tools/bench/run.sh)
+#   cache    response-cache hits: an isogate proxy route with "cache" vs nginx
+#            proxy_cache (CACHE_SCENARIOS in scenarios.sh), timed like the wrk
+#            stage (same runs, interleaved, same report; not in the default
+#            stages: BENCH_STAGES=cache, or "wrk cache" for both).
 # Everything it started is stopped and the temp dir removed on exit.
 #
 # Environment (defaults in brackets):
@@ -75,7 +79,7 @@ KEEP=${BENCH_KEEP:-0}
 QUIET=${BENCH_QUIET:-10}
 STAGES=" ${BENCH_STAGES:-wrk fixed runtime jwt kv} "
 for stage in $STAGES; do
-  case $stage in wrk | fixed | runtime | jwt | kv | tls) ;; *) echo "bench: error: unknown stage '$stage' (known: wrk fixed runtime jwt kv tls)" >&2; exit 1 ;; esac
+  case $stage in wrk | fixed | runtime | jwt | kv | tls | cache) ;; *) echo "bench: error: unknown stage '$stage' (known: wrk fixed runtime jwt kv tls cache)" >&2; exit 1 ;; esac
 done
 has_stage() { [[ "$STAGES" == *" $1 "* ]]; }
 
@@ -394,6 +398,9 @@ col() { # col SCENARIO FIELD: values of a results.tsv column for a scenario
 want=${BENCH_SCENARIOS:-$DEFAULT_SCENARIOS}
 [ "$want" != none ] || want=
 has_stage wrk || want=
+if has_stage cache; then
+  for s in $CACHE_SCENARIOS; do [[ " $want " == *" $s "* ]] || want+=" $s"; done
+fi
 # Servers to start: the wrk scenarios, plus what the fixed-rate stage needs.
 setup_list=$want
 if has_stage fixed; then
@@ -402,7 +409,7 @@ if has_stage fixed; then
   done
 fi
 for s in $setup_list; do
-  declare -F "setup_$s" >/dev/null || die "unknown scenario '$s' (known: $DEFAULT_SCENARIOS)"
+  declare -F "setup_$s" >/dev/null || die "unknown scenario '$s' (known: $DEFAULT_SCENARIOS $CACHE_SCENARIOS)"
 done
 ensure_tools
 ensure_isogate

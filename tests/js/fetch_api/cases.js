@@ -1018,6 +1018,17 @@ const fetchApiCases = (() => {
     await A.rejects(g.fetch(incoming), 'TypeError', /used/);
   });
 
+  hostTest('fetch: cacheTtl and cf.cacheTtl reach the host as whole seconds', async (g, h) => {
+    await g.fetch('https://a.test/1', { cacheTtl: 60 });
+    await g.fetch('https://a.test/2', { cf: { cacheTtl: 30.9 } });
+    await g.fetch('https://a.test/3', { cacheTtl: 5, cf: { cacheTtl: 7 } });
+    await g.fetch('https://a.test/4', { cacheTtl: 'soon' });
+    await g.fetch('https://a.test/5');
+    await g.fetch('https://a.test/6', { cacheTtl: -1 });
+    await h.internals.makeOriginBinding('users').fetch('http://users/7', { cacheTtl: '0' });
+    A.deepEqual(h.calls.map((c) => c.cacheTtl), [60, 30, 5, undefined, undefined, -1, 0]);
+  });
+
   hostTest('fetch: DESIGN.md example (rewrite URL, add header, stream body)', async (g, h) => {
     const handle = h.handle('upload');
     const request = h.internals.makeRequest('PUT', 'https://gw.test/v1/users/42?x=1',

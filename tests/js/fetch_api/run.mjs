@@ -69,8 +69,8 @@ function makeHarness() {
     isBodyHandle(v) {
       return v instanceof FakeHandle;
     },
-    fetch(method, url, flatHeaders, body, originName) {
-      const call = { method, url, flatHeaders, body, originName };
+    fetch(method, url, flatHeaders, body, originName, cacheTtl) {
+      const call = { method, url, flatHeaders, body, originName, cacheTtl };
       h.calls.push(call);
       if (h.origin) return h.origin(call);
       const echo = JSON.stringify({
