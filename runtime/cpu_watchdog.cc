@@ -12,6 +12,12 @@ constexpr auto kPollInterval = std::chrono::milliseconds(1);
 constexpr size_t kMaxSlots = 1024;
 constexpr int kIdlePollsBeforeParking = 100;
 constexpr auto kParkTimeout = std::chrono::milliseconds(100);
+// The most wall time charged as CPU time for a stretch the watchdog did not
+// observe. It polls every millisecond, so a longer unobserved stretch means
+// the watchdog itself waited for a CPU: the machine is overloaded and the
+// wall time is mostly waiting, not this script's work. Charging it would
+// fail requests with exceeded_cpu for the machine's load.
+constexpr int64_t kUnobservedChargeCapNs = 2 * 1000000;
 
 int64_t clockNanos(clockid_t clock) {
   timespec ts;
@@ -39,14 +45,14 @@ int64_t CpuWatchdog::Slot::disarm() {
   if (observed_generation_.load(std::memory_order_acquire) != generation) {
     // Shorter than a watchdog poll: its wall time is its CPU time, give or
     // take a preemption, and costs no system call to measure.
-    return wall;
+    return std::min(wall, kUnobservedChargeCapNs);
   }
   // Long enough for the watchdog to have read this thread's CPU clock: count
   // the CPU since that reading plus the (short) wall time before it, so time
   // spent waiting for a CPU on a busy machine is not charged.
   const int64_t before = static_cast<int64_t>(observed_at_.load(std::memory_order_relaxed) - armed_at_);
   const int64_t cpu = threadCpuNanos() - observed_cpu_ns_.load(std::memory_order_relaxed);
-  return std::min(wall, std::max<int64_t>(before, 0) + cpu);
+  return std::min(wall, std::clamp<int64_t>(before, 0, kUnobservedChargeCapNs) + cpu);
 }
 
 int64_t CpuWatchdog::Slot::elapsed() const { return static_cast<int64_t>(uv_hrtime() - armed_at_); }
