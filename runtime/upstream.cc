@@ -512,7 +512,16 @@ void UpstreamConnection::onResolved(uv_getaddrinfo_t* req, int status, addrinfo*
     self->close();
     return;
   }
-  self->startConnect(res->ai_addr);
+  // IPv4 first, as Envoy's V4_PREFERRED: "localhost" often resolves to ::1
+  // first while origins listen on 127.0.0.1.
+  const addrinfo* chosen = res;
+  for (const addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    if (ai->ai_family == AF_INET) {
+      chosen = ai;
+      break;
+    }
+  }
+  self->startConnect(chosen->ai_addr);
   uv_freeaddrinfo(res);
 }
 

@@ -90,6 +90,17 @@ TEST_F(ProxyTest, NormalisesDotSegmentsBeforeRouting) {
   EXPECT_EQ(origin_.requests()[0].target, "/v1/public/b");
 }
 
+// An origin named "localhost" reaches a server on 127.0.0.1 even where
+// localhost resolves to ::1 first.
+TEST_F(ProxyTest, LocalhostOriginPrefersIpv4) {
+  auto cfg = baseConfig();
+  cfg["origins"]["o"] = {{"url", "http://localhost:" + std::to_string(origin_.port())}, {"retries", 0}};
+  ASSERT_TRUE(startGateway(cfg));
+  auto resp = get("/api/anything");
+  ASSERT_EQ(resp.status, 200) << resp.body;
+  EXPECT_EQ(origin_.requestCount(), 1u);
+}
+
 TEST_F(ProxyTest, NoRouteIs404JsonError) {
   ASSERT_TRUE(startGateway(baseConfig()));
   auto resp = get("/nothing/here");
