@@ -252,8 +252,10 @@ int Process::run() {
     workers_.push_back(std::make_unique<Worker>(std::move(wo), deployment, *log_output_));
   }
   for (auto& w : workers_) w->start();
-  if (admin_) admin_->start();
+  // Ready before the admin thread answers anything: its socket has been
+  // bound (and announced) already, so a /readyz may be queued waiting.
   admin_api_.setReady();
+  if (admin_) admin_->start();
 
   for (auto [handle, signum] : {std::pair{&sigterm_, SIGTERM}, {&sigint_, SIGINT}, {&sighup_, SIGHUP}}) {
     uv_signal_init(&loop_, handle);
