@@ -19,6 +19,7 @@
   const kInternal = Symbol('jwt internal');
   const kMaxCachedResults = 1024;
   const kMaxCachedTokenLength = 8192;
+  const kMaxCachedHeaders = 64;
   const ArrayIsArray = Array.isArray;
   const DateNow = Date.now;
   const JSONParse = JSON.parse;
@@ -46,6 +47,9 @@
     #handle;
     #generation;
     #results = new Map();  // token -> { result, until, generation }
+    // Frozen headers by their JSON text: the tokens of one key share a
+    // header ({alg, kid, typ}), so it is parsed once, not per token.
+    #headers = new Map();
 
     constructor(internal, handle) {
       if (internal !== kInternal) throw new TypeError('Illegal constructor');
@@ -75,7 +79,7 @@
 
     #finish(token, outcome) {
       if (outcome[0] !== null) return { valid: false, error: outcome[0] };
-      const result = deepFreeze({ valid: true, claims: JSONParse(outcome[1]), header: JSONParse(outcome[2]) });
+      const result = ObjectFreeze({ valid: true, claims: deepFreeze(JSONParse(outcome[1])), header: this.#header(outcome[2]) });
       const until = outcome[3];
       if (until > DateNow() && token.length <= kMaxCachedTokenLength) {
         const results = this.#results;
@@ -83,6 +87,16 @@
         results.set(token, { result, until, generation: outcome[4] });
       }
       return result;
+    }
+
+    #header(json) {
+      let header = this.#headers.get(json);
+      if (header === undefined) {
+        header = deepFreeze(JSONParse(json));
+        if (this.#headers.size >= kMaxCachedHeaders) this.#headers.clear();
+        this.#headers.set(json, header);
+      }
+      return header;
     }
   }
 
