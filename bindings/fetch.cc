@@ -15,6 +15,7 @@
 #include "runtime/deployment.h"
 #include "runtime/js_errors.h"
 #include "runtime/js_headers.h"
+#include "runtime/script_handler.h"
 #include "runtime/upstream.h"
 #include "runtime/worker.h"
 
@@ -302,7 +303,11 @@ class UpstreamFetch final : public HostBody, public UpstreamResponseHandler, pub
         std::unique_ptr<HostResource> pending = instance_.takeResource(pending_id_);
         pending_id_ = 0;
         std::unique_ptr<UpstreamFetch> self = std::move(static_cast<Owner*>(pending.get())->fetch);
-        body = instance_.wrapBody(std::move(self), request->id);
+        // The host keeps the origin's header list with the body: a handler
+        // that returns this response as it came is answered from it.
+        body = survivesFlatRoundTrip(head.headers)
+                   ? instance_.wrapBody(std::move(self), request->id, headers, std::move(head.headers))
+                   : instance_.wrapBody(std::move(self), request->id);
       }
       std::string reason = head.reason.empty() ? reasonPhrase(head.status) : head.reason;
       v8::Local<v8::Value> parts[5] = {v8::Integer::New(isolate, head.status), v8Str(isolate, reason), headers,
@@ -590,7 +595,12 @@ void nativeFetch(const v8::FunctionCallbackInfo<v8::Value>& info) {
   head.head.append(method).append(" ").append(target).append(" HTTP/1.1\r\n");
   appendHeader(head.head, "Host", host_header);
   bool has_request_id = false;
-  HeaderList headers = fromFlatHeaders(isolate, context, info[2]);
+  // The client's request passed on as it came: its headers from the parsed
+  // request rather than back out of JavaScript.
+  HeaderList headers;
+  if (!request->handler || !request->handler->clientHeadersFor(info[2], &headers)) {
+    headers = fromFlatHeaders(isolate, context, info[2]);
+  }
 
   std::unique_ptr<FetchCachePlan> cache_plan;
   if (info.Length() > 5 && info[5]->IsNumber()) {

@@ -30,6 +30,21 @@ v8::Local<v8::Array> toFlatHeadersWith(v8::Isolate* isolate, const HeaderList& h
   return v8::Array::New(isolate, items.data(), items.size());
 }
 
+namespace {
+bool isAscii(std::string_view s) {
+  unsigned char any = 0;
+  for (char c : s) any |= static_cast<unsigned char>(c);
+  return any < 0x80;
+}
+}  // namespace
+
+bool survivesFlatRoundTrip(const HeaderList& headers) {
+  for (const Header& h : headers) {
+    if (!isAscii(h.name) || !isAscii(h.value)) return false;
+  }
+  return true;
+}
+
 HeaderList fromFlatHeaders(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Local<v8::Value> flat) {
   HeaderList out;
   if (!flat->IsArray()) return out;

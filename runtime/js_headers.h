@@ -14,6 +14,11 @@ v8::Local<v8::Array> toFlatHeaders(v8::Isolate* isolate, v8::Local<v8::Context> 
 // field of that name in `headers` is dropped and `name: value` appended.
 v8::Local<v8::Array> toFlatHeadersWith(v8::Isolate* isolate, const HeaderList& headers, std::string_view name,
                                        std::string_view value);
+// Whether fromFlatHeaders(toFlatHeaders(headers)) gives `headers` back byte
+// for byte, so the host may keep its own list instead of converting back:
+// true when every byte is ASCII (the trip through UTF-16 replaces invalid
+// UTF-8 with U+FFFD).
+bool survivesFlatRoundTrip(const HeaderList& headers);
 // Anything that is not an array gives an empty list.
 HeaderList fromFlatHeaders(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Local<v8::Value> flat);
 

@@ -40,6 +40,10 @@ class RequestBodyStream final : public HostBody {
 
 namespace {
 
+// As in Workers, the client's address arrives as CF-Connecting-IP, set by
+// the host only (a client-sent one is dropped, so it cannot be spoofed).
+constexpr std::string_view kConnectingIp = "CF-Connecting-IP";
+
 constexpr const char* kStandardLogFields[] = {
     "timestamp", "request_id", "method", "path", "route", "status", "latency_ms",
     "upstream_ms", "cpu_ms", "bytes_in", "bytes_out", "user_agent", "remote_addr", "cache"};
@@ -296,9 +300,8 @@ void ScriptHandler::invoke(ScriptInstance& instance) {
   url.append(req.host.empty() ? "localhost" : req.host);
   url.append(exchange_->normalizedPath());
   url.append(req.query);
-  // As in Workers, the client's address arrives as CF-Connecting-IP, set by
-  // the host only (a client-sent one is dropped, so it cannot be spoofed).
-  v8::Local<v8::Array> headers = toFlatHeadersWith(isolate, req.headers, "CF-Connecting-IP", exchange_->remoteAddress());
+  v8::Local<v8::Array> headers = toFlatHeadersWith(isolate, req.headers, kConnectingIp, exchange_->remoteAddress());
+  if (survivesFlatRoundTrip(req.headers)) request_->client_flat.Reset(isolate, headers);
   v8::Local<v8::Value> body = v8::Null(isolate);
   if (req.hasBody()) {
     auto stream = std::make_unique<RequestBodyStream>(this, req.content_length);
@@ -346,6 +349,19 @@ void ScriptHandler::invoke(ScriptInstance& instance) {
   instance.watchResponse(promise, request_context);
 }
 
+bool ScriptHandler::clientHeadersFor(v8::Local<v8::Value> flat, HeaderList* out) const {
+  if (!exchange_ || request_->client_flat.IsEmpty() || request_->client_flat != flat) return false;
+  // What toFlatHeadersWith put in the array, in the same order.
+  const HeaderList& headers = exchange_->request().headers;
+  out->clear();
+  out->reserve(headers.size() + 1);
+  for (const Header& h : headers) {
+    if (!equalsIgnoreCase(h.name, kConnectingIp)) out->push_back(h);
+  }
+  out->push_back({std::string(kConnectingIp), std::string(exchange_->remoteAddress())});
+  return true;
+}
+
 void ScriptHandler::onHandlerResult(ScriptInstance& instance, v8::Local<v8::Value> value) {
   if (!exchange_) return;
   v8::Isolate* isolate = instance.isolate();
@@ -366,8 +382,13 @@ void ScriptHandler::onHandlerResult(ScriptInstance& instance, v8::Local<v8::Valu
   ResponseHead head;
   head.status = parts->Get(context, 0).ToLocalChecked()->Int32Value(context).FromMaybe(500);
   head.reason = toUtf8(isolate, parts->Get(context, 1).ToLocalChecked());
-  head.headers = fromFlatHeaders(isolate, context, parts->Get(context, 2).ToLocalChecked());
+  v8::Local<v8::Value> flat = parts->Get(context, 2).ToLocalChecked();
   v8::Local<v8::Value> body = parts->Get(context, 3).ToLocalChecked();
+  // A fetch() response returned with its headers untouched: send the
+  // origin's list as the host received it.
+  if (!instance.takeHeadersOfBody(body, flat, &head.headers)) {
+    head.headers = fromFlatHeaders(isolate, context, flat);
+  }
   if (head.status < 200 || head.status > 599) {
     // Response.error() (status 0) or anything else no client can be sent.
     fprintf(stderr, "isogate: request %s: the handler returned a network error response\n",

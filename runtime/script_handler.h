@@ -41,6 +41,12 @@ class ScriptHandler final : public ExchangeHandler, private BodySink {
   // The request-body stream forgets us when it is destroyed and vice versa.
   void detachRequestBody() { request_body_ = nullptr; }
   Exchange* exchange() { return exchange_; }
+  // When `flat` is the very header array the handler's Request was made
+  // with (JavaScript neither replaced nor edited it) and the client's request
+  // is still at hand, fills *out with the list that array holds (the
+  // client's headers and CF-Connecting-IP) from the parsed request, saving
+  // the conversion back, and returns true.
+  bool clientHeadersFor(v8::Local<v8::Value> flat, HeaderList* out) const;
 
  private:
   friend class RequestBodyStream;

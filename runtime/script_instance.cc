@@ -266,6 +266,7 @@ ScriptInstance::~ScriptInstance() {
   // Resources hold V8 handles and uv handles: release them before the isolate.
   pending_responses_.clear();
   resources_.clear();
+  for (auto& [id, request] : live_requests_) request->client_flat.Reset();
   live_requests_.clear();
   current_.reset();
   global_request_.reset();
@@ -364,6 +365,7 @@ std::shared_ptr<RequestContext> ScriptInstance::beginRequest(ScriptHandler* hand
 void ScriptInstance::maybeRetire(const std::shared_ptr<RequestContext>& request) {
   if (!request->response_settled || request->wait_until_pending > 0) return;
   if (!live_requests_.erase(request->id)) return;
+  request->client_flat.Reset();
   // Whatever the request still holds (timers, unread bodies, fetches nobody
   // awaits) ends with it, as in Workers.
   for (auto it = resources_.begin(); it != resources_.end();) {
@@ -430,6 +432,7 @@ void ScriptInstance::failAll() {
   }
   pending_responses_.clear();
   resources_.clear();
+  for (auto& [id, request] : live) request->client_flat.Reset();
   live_requests_.clear();
 }
 
@@ -458,13 +461,39 @@ namespace {
 // HostBody as a resource.
 struct BodyResource : HostResource {
   std::unique_ptr<HostBody> body;
+  // The head that came with the body, as the host has it and as JavaScript
+  // got it (see takeHeadersOfBody); empty when there is none.
+  v8::Global<v8::Array> head_flat;
+  HeaderList head_headers;
 };
 }  // namespace
+
+v8::Local<v8::Object> ScriptInstance::wrapBody(std::unique_ptr<HostBody> body, uint64_t request_id,
+                                               v8::Local<v8::Array> flat, HeaderList headers) {
+  auto res = std::make_unique<BodyResource>();
+  res->body = std::move(body);
+  res->head_flat.Reset(isolate_, flat);
+  res->head_headers = std::move(headers);
+  return bodyHandle(addResource(std::move(res), request_id));
+}
+
+bool ScriptInstance::takeHeadersOfBody(v8::Local<v8::Value> handle, v8::Local<v8::Value> flat, HeaderList* out) {
+  if (!isBodyHandle(handle)) return false;
+  v8::Local<v8::Value> id = handle.As<v8::Object>()->GetInternalField(1);
+  auto* res = static_cast<BodyResource*>(resource(static_cast<uint64_t>(id.As<v8::Number>()->Value())));
+  if (!res || res->head_flat.IsEmpty() || res->head_flat != flat) return false;
+  res->head_flat.Reset();
+  *out = std::move(res->head_headers);
+  return true;
+}
 
 v8::Local<v8::Object> ScriptInstance::wrapBody(std::unique_ptr<HostBody> body, uint64_t request_id) {
   auto res = std::make_unique<BodyResource>();
   res->body = std::move(body);
-  uint64_t id = addResource(std::move(res), request_id);
+  return bodyHandle(addResource(std::move(res), request_id));
+}
+
+v8::Local<v8::Object> ScriptInstance::bodyHandle(uint64_t id) {
   v8::Local<v8::Object> handle =
       body_handle_template_.Get(isolate_)->NewInstance(context()).ToLocalChecked();
   handle->SetAlignedPointerInInternalField(0, &kBodyHandleTag);

@@ -20,6 +20,7 @@
 #include "runtime/config.h"
 #include "runtime/cpu_watchdog.h"
 #include "runtime/host_body.h"
+#include "runtime/http_message.h"
 #include "runtime/script_bundle.h"
 
 namespace isogate {
@@ -75,6 +76,10 @@ struct RequestContext {
   bool cpu_exceeded = false;  // ran out of cpu_ms across short entries: nothing more runs
   // Extra access-log fields from ctx.log: name -> JSON text, in first-set order.
   std::vector<std::pair<std::string, std::string>> log_fields;
+  // The flat header array the handler's Request was made with (see
+  // ScriptHandler::clientHeadersFor); reset when the request leaves the
+  // instance's live list, before the isolate can go.
+  v8::Global<v8::Array> client_flat;
 };
 
 // JavaScript functions of the bindings that the host calls directly.
@@ -174,6 +179,15 @@ class ScriptInstance {
 
   // Body handles: opaque JS objects naming a HostBody resource.
   v8::Local<v8::Object> wrapBody(std::unique_ptr<HostBody> body, uint64_t request_id);
+  // The same for a body that arrived with a head whose header list JavaScript
+  // got as the flat array `flat` (made from `headers` by toFlatHeaders).
+  v8::Local<v8::Object> wrapBody(std::unique_ptr<HostBody> body, uint64_t request_id, v8::Local<v8::Array> flat,
+                                 HeaderList headers);
+  // When `flat` is the very array that came with the body `handle` (so
+  // JavaScript neither replaced nor edited those headers), moves the host's
+  // own list into *out and returns true: answering with it saves converting
+  // the array back. Otherwise returns false and leaves *out alone.
+  bool takeHeadersOfBody(v8::Local<v8::Value> handle, v8::Local<v8::Value> flat, HeaderList* out);
   // The body a handle names (still owned by the instance), or nullptr.
   HostBody* bodyFromHandle(v8::Local<v8::Value> value) const;
   std::unique_ptr<HostBody> takeBodyFromHandle(v8::Local<v8::Value> value);
@@ -196,6 +210,7 @@ class ScriptInstance {
   void buildEnv();
   static size_t onNearHeapLimit(void* data, size_t current, size_t initial);
   void settleResponses();
+  v8::Local<v8::Object> bodyHandle(uint64_t resource_id);  // a new handle naming a BodyResource
 
   Services services_;
   std::shared_ptr<const ScriptBundle> bundle_;

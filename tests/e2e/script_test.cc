@@ -280,6 +280,171 @@ export default {
   EXPECT_EQ(req.state, TestOrigin::Request::State::kComplete);
 }
 
+// A fetched response returned untouched is answered from the origin's header
+// list as the host parsed it; one whose headers JavaScript read, replaced or
+// edited goes through JavaScript. Both must give the client the same
+// headers, repeated Set-Cookie and name casing included.
+TEST_F(ScriptTest, ReturnedFetchResponseKeepsOriginHeadersUnlessEdited) {
+  TestOrigin::Behaviour cookies = TestOrigin::Behaviour::echo();
+  cookies.extra_headers = {{"Set-Cookie", "a=1; Path=/; HttpOnly"},
+                           {"X-Drop", "gone"},
+                           {"set-cookie", "b=2, c=3; Expires=Wed, 21 Oct 2026 07:28:00 GMT"},
+                           {"X-Mixed-CASE", "v1"},
+                           {"X-Mixed-CASE", "v2"}};
+  origin_.on("/s/cookies", cookies);
+  TestOrigin::Behaviour latin = TestOrigin::Behaviour::echo();
+  latin.extra_headers = {{"X-Latin", "caf\xe9"}, {"X-Ascii", "plain"}};
+  origin_.on("/s/latin", latin);
+  ASSERT_TRUE(startWithScript(R"JS(
+export default {
+  async fetch(request, env) {
+    const mode = new URL(request.url).searchParams.get("mode");
+    const res = await env.ORIGIN.fetch(request);
+    if (mode === "read") {
+      if (res.headers.get("x-drop") !== "gone") return new Response("bad read", { status: 500 });
+      return res;
+    }
+    if (mode === "rewrap") return new Response(res.body, res);
+    if (mode === "edit") {
+      const out = new Response(res.body, res);
+      out.headers.delete("x-drop");
+      out.headers.append("Set-Cookie", "d=4");
+      out.headers.set("X-Edited", "yes");
+      return out;
+    }
+    return res;
+  }
+};
+)JS"));
+  // What the client sees of the origin's response (the host adds
+  // X-Request-ID; Date is the origin's).
+  auto originPart = [](const Headers& headers) {
+    Headers out;
+    for (const auto& [name, value] : headers) {
+      std::string lower = name;
+      std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+      if (lower != "x-request-id" && lower != "date" && lower != "content-length") out.emplace_back(name, value);
+    }
+    return out;
+  };
+  // Headers JavaScript has read come back grouped by name, in the casing first
+  // seen (as in Workers): compare those without case and order.
+  auto folded = [](Headers headers) {
+    for (auto& [name, value] : headers) std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+    std::stable_sort(headers.begin(), headers.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    return headers;
+  };
+  auto plain = get("/s/cookies");
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  EXPECT_EQ(originPart(plain.headers),
+            (Headers{{"Content-Type", "application/json"},
+                     {"Set-Cookie", "a=1; Path=/; HttpOnly"},
+                     {"X-Drop", "gone"},
+                     {"set-cookie", "b=2, c=3; Expires=Wed, 21 Oct 2026 07:28:00 GMT"},
+                     {"X-Mixed-CASE", "v1"},
+                     {"X-Mixed-CASE", "v2"},
+                     {"Connection", "close"}}))
+      << "the origin's fields, in its order and casing";
+  EXPECT_EQ(findHeaders(plain.headers, "set-cookie"),
+            (std::vector<std::string>{"a=1; Path=/; HttpOnly", "b=2, c=3; Expires=Wed, 21 Oct 2026 07:28:00 GMT"}));
+  EXPECT_EQ(findHeaders(plain.headers, "x-mixed-case"), (std::vector<std::string>{"v1", "v2"}));
+  EXPECT_EQ(plain.header("x-drop").value_or(""), "gone");
+  bool cased = false;
+  for (const auto& [name, value] : plain.headers) cased = cased || name == "set-cookie";
+  EXPECT_TRUE(cased) << "header names keep the origin's casing";
+
+  auto rewrap = get("/s/cookies?mode=rewrap");
+  ASSERT_EQ(rewrap.status, 200) << rewrap.body;
+  EXPECT_EQ(originPart(rewrap.headers), originPart(plain.headers));
+  auto read = get("/s/cookies?mode=read");
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(folded(originPart(read.headers)), folded(originPart(plain.headers)));
+
+  auto edited = get("/s/cookies?mode=edit");
+  ASSERT_EQ(edited.status, 200) << edited.body;
+  EXPECT_FALSE(edited.header("x-drop")) << "the handler deleted it";
+  EXPECT_EQ(edited.header("x-edited").value_or(""), "yes");
+  EXPECT_EQ(findHeaders(edited.headers, "set-cookie"),
+            (std::vector<std::string>{"a=1; Path=/; HttpOnly", "b=2, c=3; Expires=Wed, 21 Oct 2026 07:28:00 GMT",
+                                      "d=4"}));
+
+  // Bytes outside ASCII take the trip through JavaScript strings either way.
+  auto latin_plain = get("/s/latin");
+  auto latin_edit = get("/s/latin?mode=edit");
+  ASSERT_EQ(latin_plain.status, 200) << latin_plain.body;
+  ASSERT_EQ(latin_edit.status, 200) << latin_edit.body;
+  ASSERT_TRUE(latin_plain.header("x-latin"));
+  EXPECT_EQ(latin_plain.header("x-latin"), latin_edit.header("x-latin"));
+  EXPECT_EQ(latin_plain.header("x-ascii").value_or(""), "plain");
+}
+
+// The client's request passed to fetch() untouched reaches the origin with
+// the same headers as one whose headers the handler read first, and an
+// edited one with the edits; CF-Connecting-IP is always the host's.
+TEST_F(ScriptTest, ForwardedRequestKeepsClientHeadersUnlessEdited) {
+  ASSERT_TRUE(startWithScript(R"JS(
+export default {
+  async fetch(request, env) {
+    const mode = new URL(request.url).searchParams.get("mode");
+    if (mode === "read") {
+      if (request.headers.get("x-one") !== "1") return new Response("bad read", { status: 500 });
+      return env.ORIGIN.fetch(request);
+    }
+    if (mode === "copy") return env.ORIGIN.fetch(new Request(request));
+    if (mode === "edit") {
+      const edited = new Request(request);
+      edited.headers.set("X-One", "changed");
+      edited.headers.delete("x-two");
+      return env.ORIGIN.fetch(edited);
+    }
+    return env.ORIGIN.fetch(request);
+  }
+};
+)JS"));
+  const Headers sent = {{"X-One", "1"},
+                        {"x-two", "a"},
+                        {"X-Two", "b"},
+                        {"CF-Connecting-IP", "6.6.6.6"},
+                        {"Cookie", "k=v; k2=v2"},
+                        {"X-Request-ID", "fwd-rid"}};
+  std::vector<Headers> seen;
+  for (const char* mode : {"plain", "read", "copy", "edit"}) {
+    auto resp = get(std::string("/s/fwd?mode=") + mode, sent);
+    ASSERT_EQ(resp.status, 200) << mode << ": " << resp.body;
+    ASSERT_EQ(origin_.requestCount(), seen.size() + 1);
+    seen.push_back(origin_.requests().back().headers);
+  }
+  const Headers& plain = seen[0];
+  EXPECT_EQ(findHeader(plain, "x-one").value_or(""), "1");
+  EXPECT_EQ(findHeaders(plain, "x-two"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(findHeaders(plain, "cf-connecting-ip"), std::vector<std::string>{"127.0.0.1"})
+      << "a client-sent CF-Connecting-IP is replaced";
+  EXPECT_EQ(findHeader(plain, "cookie").value_or(""), "k=v; k2=v2");
+  EXPECT_EQ(findHeaders(plain, "x-request-id"), std::vector<std::string>{"fwd-rid"});
+  EXPECT_EQ(plain, (Headers{{"Host", "127.0.0.1:" + std::to_string(origin_.port())},
+                            {"X-One", "1"},
+                            {"x-two", "a"},
+                            {"X-Two", "b"},
+                            {"Cookie", "k=v; k2=v2"},
+                            {"X-Request-ID", "fwd-rid"},
+                            {"CF-Connecting-IP", "127.0.0.1"}}))
+      << "the client's fields, in its order and casing";
+  // Headers JavaScript has read are grouped by name in the casing first seen.
+  auto folded = [](Headers headers) {
+    for (auto& [name, value] : headers) std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+    std::stable_sort(headers.begin(), headers.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    return headers;
+  };
+  EXPECT_EQ(folded(seen[1]), folded(plain)) << "read first";
+  EXPECT_EQ(seen[2], plain) << "new Request(request)";
+  const Headers& edited = seen[3];
+  EXPECT_EQ(findHeader(edited, "x-one").value_or(""), "changed");
+  EXPECT_TRUE(findHeaders(edited, "x-two").empty());
+  EXPECT_EQ(findHeaders(edited, "cf-connecting-ip"), std::vector<std::string>{"127.0.0.1"});
+}
+
 TEST_F(ScriptTest, FetchFollowsRedirectsUnlessManual) {
   origin_.on("/old", TestOrigin::Behaviour::rawResponse(
                          "HTTP/1.1 301 Moved Permanently\r\nLocation: /new?x=1\r\nContent-Length: 0\r\n\r\n"));
