@@ -537,7 +537,9 @@ export default {
     EXPECT_EQ(checker.bytes(), kBig);
     EXPECT_TRUE(checker.ok()) << "body bytes differ from the origin's";
     EXPECT_EQ(toLower(resp->header("content-type").value_or("")), "application/octet-stream");
-    if (via == "global") EXPECT_EQ(resp->header("content-length").value_or(""), std::to_string(kBig));
+    if (via == "global") {
+      EXPECT_EQ(resp->header("content-length").value_or(""), std::to_string(kBig));
+    }
     RecordProperty("gateway_max_rss_kb_" + via, std::to_string(rss.maxKb()));
     EXPECT_GT(rss.samples(), 0u);
     EXPECT_LT(rss.maxKb(), 100 * 1024) << "gateway RSS peaked at " << rss.maxKb() << " kB";
