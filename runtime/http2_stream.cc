@@ -335,13 +335,7 @@ void Http2Stream::sendError(int status, std::string_view code, std::string_view 
     abortResponse();
     return;
   }
-  std::string body = "{\"error\":";
-  appendJsonString(body, code);
-  body.append(",\"message\":");
-  appendJsonString(body, message);
-  body.append(",\"request_id\":");
-  appendJsonString(body, log_.request_id);
-  body.append("}");
+  std::string body = jsonErrorBody(code, message, log_.request_id);
   ResponseHead head;
   head.status = status;
   head.headers = extra_headers;

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "runtime/access_log.h"
+
 namespace isogate {
 
 namespace {
@@ -106,6 +108,17 @@ void appendHeader(std::string& out, std::string_view name, std::string_view valu
   out.append(": ");
   out.append(value);
   out.append("\r\n");
+}
+
+std::string jsonErrorBody(std::string_view code, std::string_view message, std::string_view request_id) {
+  std::string body = "{\"error\":";
+  appendJsonString(body, code);
+  body.append(",\"message\":");
+  appendJsonString(body, message);
+  body.append(",\"request_id\":");
+  appendJsonString(body, request_id);
+  body.append("}");
+  return body;
 }
 
 }  // namespace isogate

@@ -52,6 +52,9 @@ enum class BodyFraming { kNone, kContentLength, kChunked, kUntilClose };
 
 // Appends "HTTP/1.1 status reason\r\n" and the headers, not the final CRLF.
 void appendStatusLine(std::string& out, int status, std::string_view reason);
+// The body of an error the gateway itself answers with (any protocol):
+// {"error": code, "message": message, "request_id": id}.
+std::string jsonErrorBody(std::string_view code, std::string_view message, std::string_view request_id);
 void appendHeader(std::string& out, std::string_view name, std::string_view value);
 
 }  // namespace isogate
