@@ -42,16 +42,7 @@ class AdminTest : public GatewayTest {
   // Starts the gateway and reads the admin port from its start-up line.
   bool startWithAdmin(const nlohmann::json& cfg) {
     if (!startGateway(cfg)) return false;
-    static const std::regex kLine(R"(isogate: admin listening on http://127\.0\.0\.1:(\d+))");
-    pollUntil(
-        [&] {
-          std::smatch m;
-          std::string text = gateway_->stderrText();
-          if (!std::regex_search(text, m, kLine)) return false;
-          admin_port_ = static_cast<uint16_t>(std::stoi(m[1].str()));
-          return true;
-        },
-        Millis(5000));
+    admin_port_ = gateway_->waitForListeningPort("admin listening on http");
     EXPECT_NE(admin_port_, 0) << "no admin listening line; stderr:\n" << gateway_->stderrText();
     EXPECT_NE(admin_port_, port_);
     return admin_port_ != 0;

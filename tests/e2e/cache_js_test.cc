@@ -10,7 +10,6 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -137,16 +136,7 @@ class CacheJsTest : public GatewayTest {
                                        {"ORIGIN_URL", origin_.url()}}}}};
     if (!startGateway(config)) return false;
     if (!with_admin) return true;
-    static const std::regex kLine(R"(isogate: admin listening on http://127\.0\.0\.1:(\d+))");
-    pollUntil(
-        [&] {
-          std::smatch m;
-          std::string text = gateway_->stderrText();
-          if (!std::regex_search(text, m, kLine)) return false;
-          admin_port_ = static_cast<uint16_t>(std::stoi(m[1].str()));
-          return true;
-        },
-        Millis(5000));
+    admin_port_ = gateway_->waitForListeningPort("admin listening on http");
     return admin_port_ != 0;
   }
 

@@ -9,7 +9,6 @@
 #include <signal.h>
 #include <stdlib.h>
 
-#include <regex>
 #include <thread>
 
 #include "tests/e2e/harness.h"
@@ -43,16 +42,7 @@ class CacheTest : public GatewayTest {
   bool startWithAdmin(nlohmann::json cfg) {
     cfg["admin"] = {{"listen", "127.0.0.1:0"}, {"token_env", kTokenEnv}};
     if (!startGateway(cfg)) return false;
-    static const std::regex kLine(R"(isogate: admin listening on http://127\.0\.0\.1:(\d+))");
-    pollUntil(
-        [&] {
-          std::smatch m;
-          std::string text = gateway_->stderrText();
-          if (!std::regex_search(text, m, kLine)) return false;
-          admin_port_ = static_cast<uint16_t>(std::stoi(m[1].str()));
-          return true;
-        },
-        Millis(5000));
+    admin_port_ = gateway_->waitForListeningPort("admin listening on http");
     return admin_port_ != 0;
   }
 

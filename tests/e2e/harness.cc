@@ -1234,6 +1234,25 @@ nlohmann::json GatewayTest::baseConfig() const {
   };
 }
 
+uint16_t GatewayProcess::waitForListeningPort(const std::string& what_scheme, Millis timeout) const {
+  const std::string prefix = "isogate: " + what_scheme + "://";
+  uint16_t port = 0;
+  pollUntil(
+      [&] {
+        std::string text = stderrText();
+        size_t at = text.find(prefix);
+        if (at == std::string::npos) return false;
+        size_t end = text.find('\n', at);
+        std::string line = text.substr(at, end == std::string::npos ? std::string::npos : end - at);
+        size_t colon = line.rfind(':');
+        if (colon == std::string::npos || colon + 1 >= line.size()) return false;
+        port = static_cast<uint16_t>(std::stoi(line.substr(colon + 1)));
+        return port != 0;
+      },
+      timeout);
+  return port;
+}
+
 bool GatewayTest::startGateway(const nlohmann::json& config, Millis timeout) {
   return startGatewayWithArgs(config, {"serve", "-c", "CONFIG"}, timeout);
 }

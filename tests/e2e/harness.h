@@ -154,6 +154,10 @@ class GatewayProcess {
                                                Millis timeout) const;
   // Waits until at least `n` stdout lines arrived.
   bool waitForStdoutLines(size_t n, Millis timeout) const;
+  // The port of the first "isogate: <what> on <scheme>://HOST:PORT" start-up
+  // line on stderr (`what_scheme` e.g. "admin listening on http", "listening
+  // on https"), waiting up to `timeout`; 0 if none appeared.
+  uint16_t waitForListeningPort(const std::string& what_scheme, Millis timeout = Millis(5000)) const;
 
  private:
   void readerLoop();

@@ -87,17 +87,7 @@ bool makePki(const TempDir& dir, TestPki* pki, std::string* err) {
 
 // "isogate: listening on https://127.0.0.1:PORT" on the gateway's stderr.
 uint16_t waitForHttpsPort(const GatewayProcess& gateway, Millis timeout) {
-  static const std::regex kListening(R"(isogate: listening on https://\S+:(\d+))");
-  uint16_t port = 0;
-  pollUntil(
-      [&] {
-        std::string text = gateway.stderrText();
-        std::smatch m;
-        if (std::regex_search(text, m, kListening)) port = static_cast<uint16_t>(std::stoi(m[1].str()));
-        return port != 0;
-      },
-      timeout);
-  return port;
+  return gateway.waitForListeningPort("listening on https", timeout);
 }
 
 std::string readFileText(const std::string& path) {
