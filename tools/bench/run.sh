@@ -62,6 +62,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=processes.sh
+. "$here/processes.sh"
 root=$(cd "$here/../.." && pwd)
 
 DURATION=${BENCH_DURATION:-4s}
@@ -161,19 +163,14 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/isogate-bench.XXXXXX")
 PIDS=()
 
 cleanup() {
-  local rc=$? pid
+  local rc=$?
   trap - EXIT INT TERM
   # nginx masters also write pid files inside TMP; stop those too, in case a
   # start attempt was interrupted before its pid was recorded.
   for f in "$TMP"/*/nginx.pid; do
     if [ -s "$f" ]; then PIDS+=("$(cat "$f")"); fi
   done
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
+  stop_processes "${PIDS[@]}"
   if [ "$KEEP" = 1 ]; then log "kept $TMP"; else rm -rf "$TMP"; fi
   exit "$rc"
 }

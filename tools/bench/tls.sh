@@ -27,6 +27,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=processes.sh
+. "$here/processes.sh"
 root=$(cd "$here/../.." && pwd)
 RUNS=${BENCH_RUNS:-5}
 DURATION=${BENCH_DURATION:-4s}
@@ -56,14 +58,9 @@ WRK=${WRK_BIN:-$(command -v wrk)}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/isogate-bench-tls.XXXXXX")
 PIDS=()
 cleanup() {
-  local rc=$? pid
+  local rc=$?
   trap - EXIT INT TERM
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
+  stop_processes "${PIDS[@]}"
   if [ "${BENCH_KEEP:-0}" = 1 ]; then log "kept $TMP"; else rm -rf "$TMP"; fi
   exit "$rc"
 }
